@@ -1,0 +1,105 @@
+//! The server's authority over a shard: the capability every save and
+//! restore requires (Stage 21.2 §9.6: all persistence decisions are
+//! server-owned).
+
+use core::fmt;
+use core::marker::PhantomData;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::format::DigestKey;
+use crate::ids::{Epoch, Fence, ShardId};
+use crate::schema::Schema;
+
+static NEXT_MINT: AtomicU64 = AtomicU64::new(1);
+
+/// A process-unique number, drawn for every minted authority and every
+/// opened restore, so that values from one cannot be used with another.
+pub(crate) fn unique_token() -> u64 {
+    NEXT_MINT.fetch_add(1, Ordering::Relaxed)
+}
+
+/// Proof that this server holds a store's claim on a shard.
+///
+/// Only a [`Store`](crate::Store)'s `claim` mints one: the type has private
+/// fields, no constructor, and is neither `Clone` nor `Default`, so client
+/// code, a deserializer or a second task cannot conjure or duplicate it
+/// (Stage 21.0: no client influence over persisted truth).
+///
+/// It carries the shard, the store's fence at the time of the claim, the
+/// epoch the next save will carry, and the store's digest key. When a later
+/// claim supersedes it, the store refuses its commits (`E-STORE-FENCED`).
+///
+/// ```
+/// use caelmor_persist::{Epoch, MemStore, ShardId, Store};
+/// # use caelmor_persist::reference::Reference;
+/// let mut store = MemStore::<Reference>::new(ShardId(1));
+/// let authority = store.claim().unwrap();
+/// assert_eq!(authority.shard(), ShardId(1));
+/// assert_eq!(authority.next_epoch(), Epoch::FIRST);
+/// ```
+pub struct ServerAuthority<S: Schema> {
+    pub(crate) store: u64,
+    pub(crate) token: u64,
+    pub(crate) shard: ShardId,
+    pub(crate) fence: Fence,
+    pub(crate) next_epoch: Epoch,
+    pub(crate) key: Option<DigestKey>,
+    _schema: PhantomData<fn() -> S>,
+}
+
+impl<S: Schema> ServerAuthority<S> {
+    /// Mints an authority. Only stores call this, from `claim`.
+    pub(crate) fn mint(
+        store: u64,
+        shard: ShardId,
+        fence: Fence,
+        next_epoch: Epoch,
+        key: Option<DigestKey>,
+    ) -> Self {
+        Self {
+            store,
+            token: unique_token(),
+            shard,
+            fence,
+            next_epoch,
+            key,
+            _schema: PhantomData,
+        }
+    }
+
+    /// The shard this authority governs.
+    #[must_use]
+    pub fn shard(&self) -> ShardId {
+        self.shard
+    }
+
+    /// The store's fence at the time of the claim.
+    #[must_use]
+    pub fn fence(&self) -> Fence {
+        self.fence
+    }
+
+    /// The epoch the next save will carry: one past the latest commit.
+    #[must_use]
+    pub fn next_epoch(&self) -> Epoch {
+        self.next_epoch
+    }
+
+    /// Whether bundles are digested with a key.
+    #[must_use]
+    pub fn is_keyed(&self) -> bool {
+        self.key.is_some()
+    }
+}
+
+impl<S: Schema> fmt::Debug for ServerAuthority<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ServerAuthority")
+            .field("schema", &S::NAME)
+            .field("shard", &self.shard)
+            .field("fence", &self.fence)
+            .field("next_epoch", &self.next_epoch)
+            .field("keyed", &self.key.is_some())
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,283 @@
+//! Reads and checks a bundle, rule by rule in the order the format
+//! specification gives, without knowing the record types.
+
+use serde::{Deserialize, Serialize};
+
+use super::flavor::encodes_to;
+use super::wire::{Header, ItemEntry, NpcEntry, QuestEntry, SectionStamp, StructuralIndex};
+use super::{
+    CANONICAL_TABLE, DIGEST_LEN, DigestKey, FORMAT_VERSION, MAGIC, PREAMBLE_LEN, digest,
+    digest_matches,
+};
+use crate::check;
+use crate::ids::{PlayerId, ZoneId};
+use crate::rejection::{Part, Rejection};
+use crate::system::System;
+
+/// A bundle whose frame, digest, header, table and every section's index
+/// passed every rule. Payloads are still raw bytes.
+#[derive(Debug)]
+pub(crate) struct Parsed<'a> {
+    pub header: Header,
+    pub index: StructuralIndex,
+    /// Each section's record bytes, in [`System::ORDER`].
+    pub payloads: [&'a [u8]; 5],
+    /// Each section's total encoded size (stamp, index, length, payload).
+    pub section_len: [u64; 5],
+    pub digest: [u8; DIGEST_LEN],
+    pub frame_len: u64,
+}
+
+/// Decodes one `T` from the front of `input`, requiring that it re-encodes to
+/// exactly the bytes it was decoded from.
+fn take<'a, T>(input: &mut &'a [u8], part: Part) -> Result<T, Rejection>
+where
+    T: Deserialize<'a> + Serialize,
+{
+    let (value, rest) =
+        postcard::take_from_bytes::<T>(input).map_err(|e| Rejection::Undecodable {
+            part,
+            detail: e.to_string(),
+        })?;
+    let used = &input[..input.len() - rest.len()];
+    if !encodes_to(&value, used) {
+        return Err(Rejection::NonCanonical { part });
+    }
+    *input = rest;
+    Ok(value)
+}
+
+/// Rules 1-4: magic, version, frame length, digest. Returns the body.
+fn frame<'a>(
+    bytes: &'a [u8],
+    key: Option<&DigestKey>,
+) -> Result<(&'a [u8], [u8; DIGEST_LEN]), Rejection> {
+    let available = bytes.len() as u64;
+    if bytes.len() < MAGIC.len() {
+        return if MAGIC.starts_with(bytes) && !bytes.is_empty() {
+            Err(Rejection::Truncated {
+                part: "magic",
+                needed: MAGIC.len() as u64,
+                available,
+            })
+        } else {
+            Err(Rejection::BadMagic)
+        };
+    }
+    if bytes[..8] != MAGIC {
+        return Err(Rejection::BadMagic);
+    }
+    let Some(version) = bytes.get(8..10) else {
+        return Err(Rejection::Truncated {
+            part: "format version",
+            needed: 10,
+            available,
+        });
+    };
+    let version = u16::from_le_bytes([version[0], version[1]]);
+    if version != FORMAT_VERSION {
+        return Err(Rejection::UnsupportedVersion {
+            found: version,
+            supported: FORMAT_VERSION,
+        });
+    }
+    let Some(len) = bytes.get(10..PREAMBLE_LEN) else {
+        return Err(Rejection::Truncated {
+            part: "frame length",
+            needed: PREAMBLE_LEN as u64,
+            available,
+        });
+    };
+    let mut len8 = [0; 8];
+    len8.copy_from_slice(len);
+    let frame_len = u64::from_le_bytes(len8);
+    if frame_len < (PREAMBLE_LEN + DIGEST_LEN) as u64 {
+        return Err(Rejection::Frame {
+            detail: "the declared frame length is shorter than an empty frame",
+        });
+    }
+    if available < frame_len {
+        return Err(Rejection::Truncated {
+            part: "frame",
+            needed: frame_len,
+            available,
+        });
+    }
+    if available > frame_len {
+        return Err(Rejection::TrailingBytes {
+            part: Part::Frame,
+            extra: available - frame_len,
+        });
+    }
+    let (content, stored) = bytes.split_at(bytes.len() - DIGEST_LEN);
+    let mut stored_digest = [0; DIGEST_LEN];
+    stored_digest.copy_from_slice(stored);
+    if !digest_matches(&stored_digest, &digest(content, key)) {
+        return Err(Rejection::DigestMismatch);
+    }
+    Ok((&content[PREAMBLE_LEN..], stored_digest))
+}
+
+/// Rule 6: the section table names each system once, in order.
+fn section_table(tags: &[u8]) -> Result<(), Rejection> {
+    let mut seen = [false; 5];
+    for &tag in tags {
+        let system = System::from_tag(tag).ok_or(Rejection::Frame {
+            detail: "the section table names an unknown system tag",
+        })?;
+        if seen[system.position()] {
+            return Err(Rejection::SectionDuplicated { system });
+        }
+        seen[system.position()] = true;
+    }
+    if let Some(missing) = System::ORDER.iter().find(|s| !seen[s.position()]) {
+        return Err(Rejection::SectionMissing { system: *missing });
+    }
+    for (position, (&tag, expected)) in tags.iter().zip(System::ORDER).enumerate() {
+        if tag != expected as u8 {
+            let found = System::from_tag(tag).unwrap_or(expected);
+            return Err(Rejection::SectionOrder {
+                position,
+                expected,
+                found,
+            });
+        }
+    }
+    debug_assert_eq!(tags, CANONICAL_TABLE);
+    Ok(())
+}
+
+/// Rule 7 for one section: the stamp, then the index.
+fn stamp(body: &mut &[u8], system: System, header: &Header) -> Result<(), Rejection> {
+    let part = Part::Section(system);
+    let stamp: SectionStamp = take(body, part)?;
+    if stamp.system != system as u8 {
+        return Err(Rejection::Frame {
+            detail: "a section's tag differs from the section table",
+        });
+    }
+    if stamp.shard != header.shard {
+        return Err(Rejection::ShardMixed {
+            system,
+            found: stamp.shard,
+            bundle: header.shard,
+        });
+    }
+    if stamp.epoch != header.epoch {
+        return Err(Rejection::EpochMixed {
+            system,
+            found: stamp.epoch,
+            bundle: header.epoch,
+        });
+    }
+    Ok(())
+}
+
+fn payload<'a>(body: &mut &'a [u8]) -> Result<&'a [u8], Rejection> {
+    let Some((len, rest)) = body.split_first_chunk::<8>() else {
+        return Err(Rejection::Truncated {
+            part: "section payload length",
+            needed: 8,
+            available: body.len() as u64,
+        });
+    };
+    let len = u64::from_le_bytes(*len);
+    let Some(payload) = usize::try_from(len).ok().and_then(|n| rest.get(..n)) else {
+        return Err(Rejection::Truncated {
+            part: "section payload",
+            needed: len,
+            available: rest.len() as u64,
+        });
+    };
+    *body = &rest[payload.len()..];
+    Ok(payload)
+}
+
+/// Rules 1-8: everything that can be checked without the record types.
+pub(crate) fn parse<'a>(bytes: &'a [u8], key: Option<&DigestKey>) -> Result<Parsed<'a>, Rejection> {
+    let (mut body, digest) = frame(bytes, key)?;
+    let header: Header = take(&mut body, Part::Header)?;
+    let tags: Vec<u8> = take(&mut body, Part::SectionTable)?;
+    section_table(&tags)?;
+
+    let mut index = StructuralIndex::default();
+    let mut payloads: [&[u8]; 5] = [&[]; 5];
+    let mut section_len = [0u64; 5];
+    for system in System::ORDER {
+        let before = body.len();
+        stamp(&mut body, system, &header)?;
+        let part = Part::Section(system);
+        match system {
+            System::Player => {
+                index.players = take::<Vec<PlayerId>>(&mut body, part)?;
+                check::sorted_unique(system, index.players.iter().map(|p| p.0))?;
+            }
+            System::World => {
+                index.zones = take::<Vec<ZoneId>>(&mut body, part)?;
+                check::sorted_unique(system, index.zones.iter().map(|z| z.0))?;
+            }
+            System::Npc => {
+                index.npcs = take::<Vec<NpcEntry>>(&mut body, part)?;
+                check::npcs(&index.npcs, &index.zones)?;
+            }
+            System::Item => {
+                index.items = take::<Vec<ItemEntry>>(&mut body, part)?;
+                check::items(&index.items, &index.players, &index.zones)?;
+            }
+            System::Quest => {
+                index.quests = take::<Vec<QuestEntry>>(&mut body, part)?;
+                check::quests(&index.quests, &index.players, &index.zones)?;
+            }
+        }
+        payloads[system.position()] = payload(&mut body)?;
+        section_len[system.position()] = (before - body.len()) as u64;
+    }
+    if !body.is_empty() {
+        return Err(Rejection::TrailingBytes {
+            part: Part::Section(System::Quest),
+            extra: body.len() as u64,
+        });
+    }
+    Ok(Parsed {
+        header,
+        index,
+        payloads,
+        section_len,
+        digest,
+        frame_len: bytes.len() as u64,
+    })
+}
+
+/// Rule 10 for one section: decodes `count` records of type `T`, each in its
+/// canonical encoding, and asks `matches` whether record `n` reproduces index
+/// entry `n` (returning what differs if not).
+pub(crate) fn records<T>(
+    payload: &[u8],
+    count: usize,
+    system: System,
+    mut matches: impl FnMut(usize, &T) -> Result<(), &'static str>,
+) -> Result<Vec<T>, Rejection>
+where
+    T: for<'de> Deserialize<'de> + Serialize,
+{
+    // Never trust a count for an allocation larger than the bytes could hold:
+    // every record takes at least one byte.
+    let mut out = Vec::with_capacity(count.min(payload.len()));
+    let mut rest = payload;
+    for n in 0..count {
+        let record: T = take(&mut rest, Part::Record(system, n as u64))?;
+        matches(n, &record).map_err(|detail| Rejection::IndexMismatch {
+            system,
+            position: n as u64,
+            detail,
+        })?;
+        out.push(record);
+    }
+    if !rest.is_empty() {
+        return Err(Rejection::TrailingBytes {
+            part: Part::Payload(system),
+            extra: rest.len() as u64,
+        });
+    }
+    Ok(out)
+}

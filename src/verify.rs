@@ -1,0 +1,221 @@
+//! Schema-agnostic verification: every rule of the format that can be
+//! checked without the server's record types, for operators, tools and
+//! stores.
+
+use serde::Serialize;
+
+use crate::format::reader::{self, Parsed};
+use crate::format::wire::Header;
+use crate::format::{DIGEST_LEN, DigestKey, FORMAT_VERSION, StructuralIndex};
+use crate::ids::{Epoch, Fence, ShardId};
+use crate::rejection::Rejection;
+use crate::system::System;
+
+/// What a reader expects of a bundle, beyond the format's own rules.
+///
+/// ```
+/// use caelmor_persist::{DigestKey, Epoch, ShardId, VerifyOptions};
+/// let options = VerifyOptions::new()
+///     .key(DigestKey::from_bytes([1; 32]))
+///     .expect_shard(ShardId(7))
+///     .expect_epoch(Epoch(3))
+///     .expect_schema("caelmor-reference", 1);
+/// # let _ = options;
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct VerifyOptions {
+    key: Option<DigestKey>,
+    schema: Option<(String, u32)>,
+    shard: Option<ShardId>,
+    epoch: Option<Epoch>,
+}
+
+impl VerifyOptions {
+    /// No key, no expectations: checks the format's rules only.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Checks the digest with this key (bundles of a keyed store).
+    #[must_use]
+    pub fn key(mut self, key: DigestKey) -> Self {
+        self.key = Some(key);
+        self
+    }
+
+    /// Requires this schema name and version (`E-SCHEMA`).
+    #[must_use]
+    pub fn expect_schema(mut self, name: impl Into<String>, version: u32) -> Self {
+        self.schema = Some((name.into(), version));
+        self
+    }
+
+    /// Requires this shard (`E-SHARD`).
+    #[must_use]
+    pub fn expect_shard(mut self, shard: ShardId) -> Self {
+        self.shard = Some(shard);
+        self
+    }
+
+    /// Requires this epoch (`E-EPOCH`).
+    #[must_use]
+    pub fn expect_epoch(mut self, epoch: Epoch) -> Self {
+        self.epoch = Some(epoch);
+        self
+    }
+}
+
+/// Rule 9 of the format: what the reader expects.
+fn expectations(header: &Header, options: &VerifyOptions) -> Result<(), Rejection> {
+    if let Some((name, version)) = &options.schema {
+        if *name != header.schema_name || *version != header.schema_version {
+            return Err(Rejection::SchemaMismatch {
+                expected_name: name.clone(),
+                expected_version: *version,
+                found_name: header.schema_name.clone(),
+                found_version: header.schema_version,
+            });
+        }
+    }
+    if let Some(shard) = options.shard {
+        if shard != header.shard {
+            return Err(Rejection::ShardMismatch {
+                expected: shard,
+                found: header.shard,
+            });
+        }
+    }
+    if let Some(epoch) = options.epoch {
+        if epoch != header.epoch {
+            return Err(Rejection::EpochMismatch {
+                expected: epoch,
+                found: header.epoch,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Rules 1-9; shared with typed restore, which adds rule 10.
+pub(crate) fn parse_expected<'a>(
+    bytes: &'a [u8],
+    options: &VerifyOptions,
+) -> Result<Parsed<'a>, Rejection> {
+    let parsed = reader::parse(bytes, options.key.as_ref())?;
+    expectations(&parsed.header, options)?;
+    Ok(parsed)
+}
+
+/// One section of a verified bundle.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct SectionSummary {
+    /// The system.
+    pub system: System,
+    /// How many records it holds.
+    pub records: u64,
+    /// Its encoded size: stamp, index, payload length and payload.
+    pub bytes: u64,
+    /// The size of its record payload alone.
+    pub payload_bytes: u64,
+}
+
+/// What a verified bundle holds.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    /// The format version (always [`FORMAT_VERSION`] for an accepted bundle).
+    pub format_version: u16,
+    /// The shard.
+    pub shard: ShardId,
+    /// The epoch.
+    pub epoch: Epoch,
+    /// The fence it was sealed under.
+    pub fence: Fence,
+    /// The schema name.
+    pub schema_name: String,
+    /// The schema version.
+    pub schema_version: u32,
+    /// The sections, in [`System::ORDER`].
+    pub sections: [SectionSummary; 5],
+    /// The closing digest.
+    #[serde(serialize_with = "hex")]
+    pub digest: [u8; DIGEST_LEN],
+    /// The bundle's total size in bytes.
+    pub total_bytes: u64,
+}
+
+fn hex<S: serde::Serializer>(d: &[u8; DIGEST_LEN], s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&to_hex(d))
+}
+
+pub(crate) fn to_hex(bytes: &[u8]) -> String {
+    use core::fmt::Write;
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(out, "{b:02x}");
+    }
+    out
+}
+
+impl Summary {
+    /// The digest as lower-case hex.
+    #[must_use]
+    pub fn digest_hex(&self) -> String {
+        to_hex(&self.digest)
+    }
+
+    pub(crate) fn of(parsed: &Parsed<'_>) -> Summary {
+        let counts = parsed.index.counts();
+        let sections = System::ORDER.map(|system| {
+            let i = system.position();
+            SectionSummary {
+                system,
+                records: counts[i],
+                bytes: parsed.section_len[i],
+                payload_bytes: parsed.payloads[i].len() as u64,
+            }
+        });
+        Summary {
+            format_version: FORMAT_VERSION,
+            shard: parsed.header.shard,
+            epoch: parsed.header.epoch,
+            fence: parsed.header.fence,
+            schema_name: parsed.header.schema_name.clone(),
+            schema_version: parsed.header.schema_version,
+            sections,
+            digest: parsed.digest,
+            total_bytes: parsed.frame_len,
+        }
+    }
+}
+
+/// A bundle that passed schema-agnostic verification.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Verified {
+    /// Header, sizes and digest.
+    pub summary: Summary,
+    /// Every id and reference, section by section.
+    pub index: StructuralIndex,
+}
+
+/// Checks a bundle's framing, digest, header, section table, epochs, shard
+/// stamps, canonical encoding and order, and full reference graph —
+/// everything but the record payloads' types — and states the reader's
+/// expectations, if any.
+///
+/// # Errors
+/// The first rule that fails, in the order of the [format
+/// specification](crate::format).
+///
+/// ```
+/// use caelmor_persist::{verify, RejectionCode, VerifyOptions};
+/// let err = verify(b"not a bundle", &VerifyOptions::new()).unwrap_err();
+/// assert_eq!(err.code(), RejectionCode::Magic);
+/// ```
+pub fn verify(bytes: &[u8], options: &VerifyOptions) -> Result<Verified, Rejection> {
+    let parsed = parse_expected(bytes, options)?;
+    Ok(Verified {
+        summary: Summary::of(&parsed),
+        index: parsed.index,
+    })
+}
