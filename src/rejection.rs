@@ -16,7 +16,7 @@ use crate::system::System;
 /// ```
 /// use caelmor_persist::RejectionCode;
 /// assert_eq!(RejectionCode::Digest.as_str(), "E-DIGEST");
-/// assert_eq!(RejectionCode::ALL.len(), 23);
+/// assert_eq!(RejectionCode::ALL.len(), 22);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[non_exhaustive]
@@ -65,13 +65,11 @@ pub enum RejectionCode {
     Decode,
     /// `E-ENCODE`: a record's `Serialize` implementation failed during a save.
     Encode,
-    /// `E-LIMIT`: a count or size beyond what the format can carry.
-    Limit,
 }
 
 impl RejectionCode {
-    /// Every code, in the order the checks run.
-    pub const ALL: [RejectionCode; 23] = [
+    /// Every code, once each.
+    pub const ALL: [RejectionCode; 22] = [
         RejectionCode::Magic,
         RejectionCode::Version,
         RejectionCode::Truncated,
@@ -94,7 +92,6 @@ impl RejectionCode {
         RejectionCode::IndexMismatch,
         RejectionCode::Decode,
         RejectionCode::Encode,
-        RejectionCode::Limit,
     ];
 
     /// The stable code string, e.g. `"E-DIGEST"`.
@@ -123,7 +120,6 @@ impl RejectionCode {
             RejectionCode::IndexMismatch => "E-INDEX-MISMATCH",
             RejectionCode::Decode => "E-DECODE",
             RejectionCode::Encode => "E-ENCODE",
-            RejectionCode::Limit => "E-LIMIT",
         }
     }
 }
@@ -433,12 +429,6 @@ pub enum Rejection {
         /// The serializer's reason.
         detail: String,
     },
-    /// See [`RejectionCode::Limit`].
-    #[error("E-LIMIT: {detail}")]
-    Limit {
-        /// Which limit.
-        detail: &'static str,
-    },
 }
 
 impl Rejection {
@@ -468,7 +458,6 @@ impl Rejection {
             Rejection::IndexMismatch { .. } => RejectionCode::IndexMismatch,
             Rejection::Undecodable { .. } => RejectionCode::Decode,
             Rejection::Unencodable { .. } => RejectionCode::Encode,
-            Rejection::Limit { .. } => RejectionCode::Limit,
         }
     }
 }
