@@ -282,6 +282,9 @@ impl<T> Dormant<T> {
     /// Rebuilds the dormant value; the result stays dormant and bound to the
     /// same restore.
     ///
+    /// `f` is a plain function, not a closure: it cannot capture anything,
+    /// so the content cannot escape through it into the running server.
+    ///
     /// ```
     /// # use caelmor_persist::{MemStore, Restore, Save, ShardId, Store};
     /// # use caelmor_persist::reference::{Reference, ShardSpec};
@@ -299,7 +302,7 @@ impl<T> Dormant<T> {
     /// # assert_eq!(active.activate(count)?, shard.players.len());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Dormant<U> {
+    pub fn map<U>(self, f: fn(T) -> U) -> Dormant<U> {
         Dormant {
             value: f(self.value),
             restore: self.restore,
