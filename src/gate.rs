@@ -8,6 +8,8 @@
 //! implement, carrying a `#[diagnostic::on_unimplemented]` message that says
 //! what to call next. You never name these traits yourself.
 
+use crate::restore::Restore;
+use crate::save::Save;
 use crate::schema::Schema;
 use crate::state::{ItemDone, NpcDone, PlayerDone, QuestDone, Start, WorldDone};
 
@@ -17,6 +19,17 @@ pub(crate) mod sealed {
     /// Implemented by nothing: a supertrait that makes the "needs step"
     /// traits impossible to implement, even for a foreign schema.
     pub trait Never<S> {}
+    /// Implemented, for every schema, by the ready states only (a
+    /// [`Sealed`](crate::Sealed) bundle, a restore at `QuestDone`), and by
+    /// the unready ones only under the same never-satisfied "needs step"
+    /// bound as their gate impls.
+    ///
+    /// Without it, a crate defining its own schema `Mine` could write
+    /// `impl RestoreComplete<Mine> for PlayerDone {}` or
+    /// `impl Committable<Mine> for Save<Mine, PlayerDone>`: coherence accepts
+    /// them, because it can prove the crate's own impls' where-clauses never
+    /// hold for `Mine`, and the supertraits alone were satisfied.
+    pub trait Ready<S> {}
 }
 
 /// A value a [`Store`](crate::Store) can commit: only
@@ -26,7 +39,7 @@ pub(crate) mod sealed {
     label = "not a sealed bundle",
     note = "a save is committable only once all five systems are saved and sealed: .players(..) → .world(..) → .npcs(..) → .items(..) → .quests(..) → .seal()"
 )]
-pub trait Committable<S: Schema>: sealed::Sealed {
+pub trait Committable<S: Schema>: sealed::Sealed + sealed::Ready<S> {
     #[doc(hidden)]
     fn into_sealed(self) -> crate::Sealed<S>;
 }
@@ -37,9 +50,11 @@ pub trait Committable<S: Schema>: sealed::Sealed {
     label = "restore not complete",
     note = "Stage 21.2 §6: restored systems stay inactive until the whole restore is done: .players() → .world() → .npcs() → .items() → .quests() → .activate(..)"
 )]
-pub trait RestoreComplete<S: Schema>: crate::state::State {}
+pub trait RestoreComplete<S: Schema>: crate::state::State + sealed::Ready<S> {}
 
 impl<S: Schema> RestoreComplete<S> for QuestDone {}
+impl<S: Schema> sealed::Ready<S> for QuestDone {}
+impl<S: Schema> sealed::Ready<S> for crate::Sealed<S> {}
 
 macro_rules! needs {
     ($(#[$doc:meta])* $name:ident, $message:literal, $label:literal) => {
@@ -119,8 +134,25 @@ needs!(
     "this restore is at `ItemDone`"
 );
 
-impl<S: Schema> RestoreComplete<S> for Start where Start: RestoreNeedsPlayers<S> {}
-impl<S: Schema> RestoreComplete<S> for PlayerDone where PlayerDone: RestoreNeedsWorld<S> {}
-impl<S: Schema> RestoreComplete<S> for WorldDone where WorldDone: RestoreNeedsNpcs<S> {}
-impl<S: Schema> RestoreComplete<S> for NpcDone where NpcDone: RestoreNeedsItems<S> {}
-impl<S: Schema> RestoreComplete<S> for ItemDone where ItemDone: RestoreNeedsQuests<S> {}
+// The where-clauses name `Restore<S, _>`, not the state itself: when the
+// unmet bound has the same self type as the one `activate` asks for
+// (`St: RestoreComplete<S>`), rustc reports the outer trait's message, and
+// the message that names the next step would never be shown.
+impl<S: Schema> RestoreComplete<S> for Start where Restore<S, Start>: RestoreNeedsPlayers<S> {}
+impl<S: Schema> RestoreComplete<S> for PlayerDone where Restore<S, PlayerDone>: RestoreNeedsWorld<S> {}
+impl<S: Schema> RestoreComplete<S> for WorldDone where Restore<S, WorldDone>: RestoreNeedsNpcs<S> {}
+impl<S: Schema> RestoreComplete<S> for NpcDone where Restore<S, NpcDone>: RestoreNeedsItems<S> {}
+impl<S: Schema> RestoreComplete<S> for ItemDone where Restore<S, ItemDone>: RestoreNeedsQuests<S> {}
+
+// The unready states are `Ready` exactly when their gate impls apply: never.
+impl<S: Schema> sealed::Ready<S> for Start where Restore<S, Start>: RestoreNeedsPlayers<S> {}
+impl<S: Schema> sealed::Ready<S> for PlayerDone where Restore<S, PlayerDone>: RestoreNeedsWorld<S> {}
+impl<S: Schema> sealed::Ready<S> for WorldDone where Restore<S, WorldDone>: RestoreNeedsNpcs<S> {}
+impl<S: Schema> sealed::Ready<S> for NpcDone where Restore<S, NpcDone>: RestoreNeedsItems<S> {}
+impl<S: Schema> sealed::Ready<S> for ItemDone where Restore<S, ItemDone>: RestoreNeedsQuests<S> {}
+impl<S: Schema> sealed::Ready<S> for Save<S, Start> where Start: SaveNeedsPlayers<S> {}
+impl<S: Schema> sealed::Ready<S> for Save<S, PlayerDone> where PlayerDone: SaveNeedsWorld<S> {}
+impl<S: Schema> sealed::Ready<S> for Save<S, WorldDone> where WorldDone: SaveNeedsNpcs<S> {}
+impl<S: Schema> sealed::Ready<S> for Save<S, NpcDone> where NpcDone: SaveNeedsItems<S> {}
+impl<S: Schema> sealed::Ready<S> for Save<S, ItemDone> where ItemDone: SaveNeedsQuests<S> {}
+impl<S: Schema> sealed::Ready<S> for Save<S, QuestDone> where QuestDone: SaveNeedsSeal<S> {}

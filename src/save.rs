@@ -310,6 +310,27 @@ pub(crate) fn quest_entry<R: QuestRecord>(r: &R) -> QuestEntry {
 /// the one way to obtain a `Sealed` is to walk the whole save chain, so
 /// holding one proves that every system produced its state and every check
 /// passed (Stage 21.2 §5, §9.3).
+///
+/// ```
+/// use caelmor_persist::{verify, MemStore, Save, ShardId, Store, VerifyOptions};
+/// use caelmor_persist::reference::{Reference, ShardSpec};
+///
+/// let shard = ShardSpec::small().generate(3);
+/// let mut store = MemStore::<Reference>::new(ShardId(4));
+/// let authority = store.claim()?;
+/// let sealed = Save::begin(&authority)
+///     .players(&shard.players)?
+///     .world(&shard.zones)?
+///     .npcs(&shard.npcs)?
+///     .items(&shard.items)?
+///     .quests(&shard.quests)?
+///     .seal();
+/// // The bytes a store writes pass schema-agnostic verification.
+/// let verified = verify(sealed.bytes(), &VerifyOptions::new())?;
+/// assert_eq!(verified.summary.epoch, sealed.epoch());
+/// assert_eq!(verified.summary.digest, sealed.digest());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct Sealed<S: Schema> {
     bytes: Vec<u8>,
     digest: [u8; DIGEST_LEN],

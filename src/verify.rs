@@ -68,31 +68,31 @@ impl VerifyOptions {
 
 /// Rule 9 of the format: what the reader expects.
 fn expectations(header: &Header, options: &VerifyOptions) -> Result<(), Rejection> {
-    if let Some((name, version)) = &options.schema {
-        if *name != header.schema_name || *version != header.schema_version {
-            return Err(Rejection::SchemaMismatch {
-                expected_name: name.clone(),
-                expected_version: *version,
-                found_name: header.schema_name.clone(),
-                found_version: header.schema_version,
-            });
-        }
+    if let Some((name, version)) = &options.schema
+        && (*name != header.schema_name || *version != header.schema_version)
+    {
+        return Err(Rejection::SchemaMismatch {
+            expected_name: name.clone(),
+            expected_version: *version,
+            found_name: header.schema_name.clone(),
+            found_version: header.schema_version,
+        });
     }
-    if let Some(shard) = options.shard {
-        if shard != header.shard {
-            return Err(Rejection::ShardMismatch {
-                expected: shard,
-                found: header.shard,
-            });
-        }
+    if let Some(shard) = options.shard
+        && shard != header.shard
+    {
+        return Err(Rejection::ShardMismatch {
+            expected: shard,
+            found: header.shard,
+        });
     }
-    if let Some(epoch) = options.epoch {
-        if epoch != header.epoch {
-            return Err(Rejection::EpochMismatch {
-                expected: epoch,
-                found: header.epoch,
-            });
-        }
+    if let Some(epoch) = options.epoch
+        && epoch != header.epoch
+    {
+        return Err(Rejection::EpochMismatch {
+            expected: epoch,
+            found: header.epoch,
+        });
     }
     Ok(())
 }

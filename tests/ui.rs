@@ -1,0 +1,9 @@
+//! The compile-time proof suite: every file in `ui-tests/` is one misuse of
+//! the protocol, and each must fail to compile with the diagnostic recorded
+//! next to it.
+
+#[test]
+fn ui() {
+    let t = trybuild::TestCases::new();
+    t.compile_fail("ui-tests/*.rs");
+}

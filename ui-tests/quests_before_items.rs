@@ -1,0 +1,17 @@
+// Quests come last: `.quests(..)` does not exist at `NpcDone`.
+use caelmor_persist::reference::{Reference, ShardSpec};
+use caelmor_persist::{MemStore, Save, ShardId, Store};
+
+fn main() {
+    let shard = ShardSpec::small().generate(1);
+    let mut store = MemStore::<Reference>::new(ShardId(1));
+    let authority = store.claim().unwrap();
+    let _save = Save::begin(&authority)
+        .players(&shard.players)
+        .unwrap()
+        .world(&shard.zones)
+        .unwrap()
+        .npcs(&shard.npcs)
+        .unwrap()
+        .quests(&shard.quests);
+}

@@ -1,0 +1,10 @@
+// A save must begin with the players: `.world(..)` does not exist at `Start`.
+use caelmor_persist::reference::{Reference, ShardSpec};
+use caelmor_persist::{MemStore, Save, ShardId, Store};
+
+fn main() {
+    let shard = ShardSpec::small().generate(1);
+    let mut store = MemStore::<Reference>::new(ShardId(1));
+    let authority = store.claim().unwrap();
+    let _save = Save::begin(&authority).world(&shard.zones);
+}
