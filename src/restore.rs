@@ -76,11 +76,11 @@ pub struct Restore<S: Schema, St: State> {
     token: u64,
     authority: u64,
     summary: Summary,
-    players: Vec<S::Player>,
-    zones: Vec<S::World>,
-    npcs: Vec<S::Npc>,
-    items: Vec<S::Item>,
-    quests: Vec<S::Quest>,
+    player_section: Vec<S::Player>,
+    world_section: Vec<S::World>,
+    npc_section: Vec<S::Npc>,
+    item_section: Vec<S::Item>,
+    quest_section: Vec<S::Quest>,
     _state: PhantomData<St>,
 }
 
@@ -101,11 +101,11 @@ impl<S: Schema, St: State> Restore<S, St> {
             token: self.token,
             authority: self.authority,
             summary: self.summary,
-            players: self.players,
-            zones: self.zones,
-            npcs: self.npcs,
-            items: self.items,
-            quests: self.quests,
+            player_section: self.player_section,
+            world_section: self.world_section,
+            npc_section: self.npc_section,
+            item_section: self.item_section,
+            quest_section: self.quest_section,
             _state: PhantomData,
         }
     }
@@ -210,11 +210,11 @@ impl<S: Schema> Restore<S, Start> {
             token: unique_token(),
             authority: authority.token,
             summary: Summary::of(&parsed),
-            players,
-            zones,
-            npcs,
-            items,
-            quests,
+            player_section: players,
+            world_section: zones,
+            npc_section: npcs,
+            item_section: items,
+            quest_section: quests,
             _state: PhantomData,
         })
     }
@@ -222,7 +222,7 @@ impl<S: Schema> Restore<S, Start> {
     /// Step 1 of 5: Player Identity and PlayerSave, dormant.
     #[must_use]
     pub fn players(self) -> (Restore<S, PlayerDone>, Dormant<Vec<S::Player>>) {
-        self.step(|r| core::mem::take(&mut r.players))
+        self.step(|r| core::mem::take(&mut r.player_section))
     }
 }
 
@@ -238,7 +238,7 @@ impl<S: Schema> Restore<S, PlayerDone> {
     /// Step 2 of 5: the world's zones, dormant.
     #[must_use]
     pub fn world(self) -> (Restore<S, WorldDone>, Dormant<Vec<S::World>>) {
-        self.step(|r| core::mem::take(&mut r.zones))
+        self.step(|r| core::mem::take(&mut r.world_section))
     }
 }
 
@@ -246,7 +246,7 @@ impl<S: Schema> Restore<S, WorldDone> {
     /// Step 3 of 5: NPC state, dormant.
     #[must_use]
     pub fn npcs(self) -> (Restore<S, NpcDone>, Dormant<Vec<S::Npc>>) {
-        self.step(|r| core::mem::take(&mut r.npcs))
+        self.step(|r| core::mem::take(&mut r.npc_section))
     }
 }
 
@@ -254,7 +254,7 @@ impl<S: Schema> Restore<S, NpcDone> {
     /// Step 4 of 5: item state, dormant.
     #[must_use]
     pub fn items(self) -> (Restore<S, ItemDone>, Dormant<Vec<S::Item>>) {
-        self.step(|r| core::mem::take(&mut r.items))
+        self.step(|r| core::mem::take(&mut r.item_section))
     }
 }
 
@@ -262,7 +262,7 @@ impl<S: Schema> Restore<S, ItemDone> {
     /// Step 5 of 5: quest state, dormant.
     #[must_use]
     pub fn quests(self) -> (Restore<S, QuestDone>, Dormant<Vec<S::Quest>>) {
-        self.step(|r| core::mem::take(&mut r.quests))
+        self.step(|r| core::mem::take(&mut r.quest_section))
     }
 }
 
@@ -283,7 +283,10 @@ impl<T> Dormant<T> {
     /// same restore.
     ///
     /// `f` is a plain function, not a closure: it cannot capture anything,
-    /// so the content cannot escape through it into the running server.
+    /// so the content cannot slip out through it into the running server by
+    /// accident. (Code determined to smuggle it out through a global or a
+    /// panic payload can; that is a deliberate bypass, not a misuse the
+    /// types can stop.)
     ///
     /// ```
     /// # use caelmor_persist::{MemStore, Restore, Save, ShardId, Store};

@@ -3,6 +3,8 @@
 //! and the type-level facts the protocol rests on are pinned with
 //! `static_assertions`.
 
+#![cfg(feature = "reference")]
+
 use caelmor_persist::reference::{Reference, Shard, ShardSpec};
 use caelmor_persist::{
     ItemDone, MemStore, NpcDone, PlayerDone, QuestDone, Restore, Save, Sealed, ServerAuthority,

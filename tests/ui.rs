@@ -2,6 +2,9 @@
 //! the protocol, and each must fail to compile with the diagnostic recorded
 //! next to it.
 
+// The cases use the reference schema.
+#![cfg(feature = "reference")]
+
 #[test]
 fn ui() {
     let t = trybuild::TestCases::new();

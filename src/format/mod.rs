@@ -55,8 +55,8 @@
 //! same order and stops at the first that fails, so the same bytes (and the
 //! same expectations) always give the same rejection.
 //!
-//! 1. The first 8 bytes are the magic (`E-MAGIC`; a short prefix of it is
-//!    `E-TRUNCATED`).
+//! 1. The first 8 bytes are the magic (`E-MAGIC`; a non-empty input shorter
+//!    than 8 bytes that is a prefix of it is `E-TRUNCATED`).
 //! 2. The format version is 1 (`E-VERSION`).
 //! 3. `frame_len` is at least 50, the size of an empty frame (`E-FRAME`);
 //!    the input is not shorter (`E-TRUNCATED`) or longer (`E-TRAILING`).
@@ -64,18 +64,20 @@
 //!    (`E-DIGEST`). Nothing is decoded before this check.
 //! 5. The header decodes (`E-DECODE`) and re-encodes to the same bytes
 //!    (`E-NONCANONICAL`).
-//! 6. The section table decodes and re-encodes to the same bytes; every tag
-//!    is a known system (`E-FRAME`); no system appears twice
-//!    (`E-SECTION-DUPLICATE`); none is absent (`E-SECTION-MISSING`); they are
-//!    in the order of Stage 21.2 §5 (`E-SECTION-ORDER`).
-//! 7. For each section, in order: the stamp and the index decode and
-//!    re-encode to the same bytes; the stamp's tag is the table's
-//!    (`E-FRAME`), its shard and epoch are the header's (`E-SHARD-MIXED`,
-//!    `E-EPOCH-MIXED`); `payload_len` fits in what is left (`E-TRUNCATED`);
-//!    ids are strictly increasing (`E-RECORD-ORDER`, `E-DUPLICATE-ID`);
-//!    every reference names a record of an earlier section, or for items
-//!    another item of the same section (`E-DANGLING-REF`); item containment
-//!    has no cycle (`E-CONTAINMENT-CYCLE`).
+//! 6. The section table decodes and re-encodes to the same bytes; then its
+//!    tags, one by one in table order: each is a known system (`E-FRAME`)
+//!    that no earlier tag named (`E-SECTION-DUPLICATE`); then none is absent
+//!    (`E-SECTION-MISSING`); then they are in the order of Stage 21.2 §5
+//!    (`E-SECTION-ORDER`).
+//! 7. For each section, in order: the stamp decodes and re-encodes to the
+//!    same bytes; its tag is the table's (`E-FRAME`), its shard and epoch
+//!    are the header's (`E-SHARD-MIXED`, `E-EPOCH-MIXED`); the index decodes
+//!    and re-encodes to the same bytes; ids are strictly increasing
+//!    (`E-RECORD-ORDER`, `E-DUPLICATE-ID`); every reference, entry by entry,
+//!    names a record of an earlier section, or for items another item of the
+//!    same section (`E-DANGLING-REF`); item containment has no cycle
+//!    (`E-CONTAINMENT-CYCLE`); then `payload_len` is present and fits in
+//!    what is left (`E-TRUNCATED`).
 //! 8. Nothing follows the last section (`E-TRAILING`).
 //! 9. Expectations the reader states, if any: schema name and version
 //!    (`E-SCHEMA`), shard (`E-SHARD`), epoch (`E-EPOCH`).

@@ -1,0 +1,559 @@
+//! Shared helpers for the integration tests.
+//!
+//! - A hand encoder that writes bundles section by section, straight from the
+//!   byte-level specification in `caelmor_persist::format`, with postcard and
+//!   blake3 only: no code of the crate's writer is reused. Every part is kept
+//!   as raw bytes so that a test can swap, duplicate, drop or corrupt it.
+//! - An editor that re-frames and re-digests edited bytes (the "editor who
+//!   recomputed an unkeyed digest" the specification talks about).
+//! - The reference readers and a small hand-written shard.
+//!
+//! Each test binary uses a subset of this module.
+#![allow(dead_code)]
+
+use caelmor_persist::format::{
+    DIGEST_LEN, FORMAT_VERSION, ItemEntry, MAGIC, NpcEntry, PREAMBLE_LEN, QuestEntry,
+};
+use caelmor_persist::reference::{
+    Biome, Item, Npc, Player, Position, Quest, Reference, Shard, Stats, Zone,
+};
+use caelmor_persist::{
+    ActivationError, DigestKey, Epoch, Fence, ItemId, ItemLocation, Loaded, MemStore, NpcId,
+    PlayerId, QuestId, Rejection, Restore, Save, Schema, Sealed, ServerAuthority, ShardId, Store,
+    System, Verified, VerifyOptions, ZoneId, verify,
+};
+use serde::Serialize;
+
+/// The shard, epoch and fence of a first save on a fresh store of `SHARD`.
+pub const SHARD: ShardId = ShardId(1);
+pub const EPOCH: Epoch = Epoch(1);
+pub const FENCE: Fence = Fence(1);
+
+/// The smallest empty frame: preamble and digest.
+pub const EMPTY_FRAME: usize = PREAMBLE_LEN + DIGEST_LEN;
+
+// ---------------------------------------------------------------------------
+// Encoding, per the specification.
+// ---------------------------------------------------------------------------
+
+/// postcard encoding of one value.
+pub fn enc<T: Serialize + ?Sized>(value: &T) -> Vec<u8> {
+    postcard::to_allocvec(value).expect("test values always encode")
+}
+
+/// The header, as the specification lists it.
+#[derive(Clone, Debug, Serialize)]
+pub struct Header {
+    pub shard: ShardId,
+    pub epoch: Epoch,
+    pub fence: Fence,
+    pub schema_name: String,
+    pub schema_version: u32,
+}
+
+impl Header {
+    /// The header of a first save of `SHARD` under the reference schema.
+    pub fn reference() -> Self {
+        Header {
+            shard: SHARD,
+            epoch: EPOCH,
+            fence: FENCE,
+            schema_name: Reference::NAME.to_owned(),
+            schema_version: Reference::VERSION,
+        }
+    }
+}
+
+/// A section stamp: tag u8, shard varint, epoch varint.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct Stamp {
+    pub tag: u8,
+    pub shard: ShardId,
+    pub epoch: Epoch,
+}
+
+/// A section as raw parts.
+#[derive(Clone, Debug)]
+pub struct Section {
+    /// The encoded stamp.
+    pub stamp: Vec<u8>,
+    /// The encoded index (varint count, entries).
+    pub index: Vec<u8>,
+    /// When set, written instead of the payload's real length.
+    pub payload_len: Option<u64>,
+    /// The records, back to back.
+    pub payload: Vec<u8>,
+}
+
+impl Section {
+    /// Encodes `index` and `records` under a stamp for `system`.
+    pub fn new<I: Serialize, R: Serialize>(
+        system: System,
+        shard: ShardId,
+        epoch: Epoch,
+        index: &[I],
+        records: &[R],
+    ) -> Self {
+        let mut payload = Vec::new();
+        for record in records {
+            payload.extend(enc(record));
+        }
+        Section {
+            stamp: enc(&Stamp {
+                tag: system as u8,
+                shard,
+                epoch,
+            }),
+            index: enc(index),
+            payload_len: None,
+            payload,
+        }
+    }
+
+    /// stamp, index, payload_len u64le, payload.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = self.stamp.clone();
+        out.extend(&self.index);
+        let len = self.payload_len.unwrap_or(self.payload.len() as u64);
+        out.extend(len.to_le_bytes());
+        out.extend(&self.payload);
+        out
+    }
+}
+
+pub fn player_index(players: &[Player]) -> Vec<PlayerId> {
+    players.iter().map(|p| p.id).collect()
+}
+
+pub fn zone_index(zones: &[Zone]) -> Vec<ZoneId> {
+    zones.iter().map(|z| z.id).collect()
+}
+
+pub fn npc_index(npcs: &[Npc]) -> Vec<NpcEntry> {
+    npcs.iter()
+        .map(|n| NpcEntry {
+            id: n.id,
+            zone: n.zone,
+        })
+        .collect()
+}
+
+pub fn item_index(items: &[Item]) -> Vec<ItemEntry> {
+    items
+        .iter()
+        .map(|i| ItemEntry {
+            id: i.id,
+            location: i.location,
+            owner: i.owner,
+        })
+        .collect()
+}
+
+pub fn quest_index(quests: &[Quest]) -> Vec<QuestEntry> {
+    quests
+        .iter()
+        .map(|q| QuestEntry {
+            id: q.id,
+            owner: q.owner,
+            zones: q.zones.clone(),
+        })
+        .collect()
+}
+
+/// The five sections of `shard`, records in the order given (the hand
+/// encoder never sorts), stamped with `id` and `epoch`.
+pub fn sections(shard: &Shard, id: ShardId, epoch: Epoch) -> Vec<Section> {
+    vec![
+        Section::new(
+            System::Player,
+            id,
+            epoch,
+            &player_index(&shard.players),
+            &shard.players,
+        ),
+        Section::new(
+            System::World,
+            id,
+            epoch,
+            &zone_index(&shard.zones),
+            &shard.zones,
+        ),
+        Section::new(System::Npc, id, epoch, &npc_index(&shard.npcs), &shard.npcs),
+        Section::new(
+            System::Item,
+            id,
+            epoch,
+            &item_index(&shard.items),
+            &shard.items,
+        ),
+        Section::new(
+            System::Quest,
+            id,
+            epoch,
+            &quest_index(&shard.quests),
+            &shard.quests,
+        ),
+    ]
+}
+
+/// The one valid section table.
+pub const CANONICAL_TABLE: [u8; 5] = [0, 1, 2, 3, 4];
+
+/// A section table with these tags (varint count, one byte per tag).
+pub fn table(tags: &[u8]) -> Vec<u8> {
+    enc(tags)
+}
+
+/// A bundle as raw parts, to be edited and then framed.
+#[derive(Clone, Debug)]
+pub struct Bundle {
+    pub magic: [u8; 8],
+    pub version: u16,
+    pub header: Vec<u8>,
+    pub table: Vec<u8>,
+    pub sections: Vec<Section>,
+    /// Bytes after the last section, inside the frame.
+    pub tail: Vec<u8>,
+}
+
+impl Bundle {
+    /// `shard` under `Header::reference()`.
+    pub fn of(shard: &Shard) -> Self {
+        Self::with_header(shard, &Header::reference())
+    }
+
+    /// `shard` under `header`, every section stamped with its shard and epoch.
+    pub fn with_header(shard: &Shard, header: &Header) -> Self {
+        Bundle {
+            magic: MAGIC,
+            version: FORMAT_VERSION,
+            header: enc(header),
+            table: table(&CANONICAL_TABLE),
+            sections: sections(shard, header.shard, header.epoch),
+            tail: Vec::new(),
+        }
+    }
+
+    /// The section of `system`, assuming the canonical layout.
+    pub fn section(&mut self, system: System) -> &mut Section {
+        &mut self.sections[system.position()]
+    }
+
+    /// Preamble (frame length still zero) and body: what the digest covers.
+    pub fn content(&self) -> Vec<u8> {
+        let mut out = self.magic.to_vec();
+        out.extend(self.version.to_le_bytes());
+        out.extend([0; 8]);
+        out.extend(&self.header);
+        out.extend(&self.table);
+        for section in &self.sections {
+            out.extend(section.encode());
+        }
+        out.extend(&self.tail);
+        out
+    }
+
+    /// Framed with an unkeyed digest.
+    pub fn bytes(&self) -> Vec<u8> {
+        frame(self.content(), None)
+    }
+
+    /// Framed with a keyed digest.
+    pub fn keyed(&self, key: &[u8; 32]) -> Vec<u8> {
+        frame(self.content(), Some(key))
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The editor: framing and digests.
+// ---------------------------------------------------------------------------
+
+/// Patches the frame length of `content` (preamble and body) and appends the
+/// digest: BLAKE3 of everything before it, keyed if a key is given.
+pub fn frame(mut content: Vec<u8>, key: Option<&[u8; 32]>) -> Vec<u8> {
+    assert!(
+        content.len() >= PREAMBLE_LEN,
+        "content must hold a preamble"
+    );
+    let frame_len = (content.len() + DIGEST_LEN) as u64;
+    content[10..18].copy_from_slice(&frame_len.to_le_bytes());
+    let digest = match key {
+        Some(k) => blake3::keyed_hash(k, &content),
+        None => blake3::hash(&content),
+    };
+    content.extend_from_slice(digest.as_bytes());
+    content
+}
+
+/// Re-frames and re-digests (unkeyed) an edited bundle whose last 32 bytes
+/// are a stale digest.
+pub fn redigest(edited: &[u8]) -> Vec<u8> {
+    frame(edited[..edited.len() - DIGEST_LEN].to_vec(), None)
+}
+
+/// Like [`redigest`], with a keyed digest.
+pub fn redigest_keyed(edited: &[u8], key: &[u8; 32]) -> Vec<u8> {
+    frame(edited[..edited.len() - DIGEST_LEN].to_vec(), Some(key))
+}
+
+/// The body of a framed bundle: between the preamble and the digest.
+pub fn body(bundle: &[u8]) -> &[u8] {
+    &bundle[PREAMBLE_LEN..bundle.len() - DIGEST_LEN]
+}
+
+/// `bytes` with byte `at` xor-ed with `mask` (no re-digest).
+pub fn flip(bytes: &[u8], at: usize, mask: u8) -> Vec<u8> {
+    let mut out = bytes.to_vec();
+    out[at] ^= mask;
+    out
+}
+
+/// `bytes` with the declared frame length replaced (no re-digest).
+pub fn with_frame_len(bytes: &[u8], frame_len: u64) -> Vec<u8> {
+    let mut out = bytes.to_vec();
+    out[10..18].copy_from_slice(&frame_len.to_le_bytes());
+    out
+}
+
+/// The frame length a bundle declares.
+pub fn frame_len(bytes: &[u8]) -> u64 {
+    u64::from_le_bytes(bytes[10..18].try_into().expect("8 bytes"))
+}
+
+// ---------------------------------------------------------------------------
+// Fixtures.
+// ---------------------------------------------------------------------------
+
+/// A hand-written consistent shard with every kind of edge: two of each
+/// system, items in a zone, held by a player, and nested two deep.
+pub fn tiny() -> Shard {
+    let at = Position {
+        x: 1.5,
+        y: -2.0,
+        z: 3.25,
+    };
+    let stats = Stats {
+        strength: 10,
+        agility: 11,
+        intellect: 12,
+        stamina: 13,
+    };
+    Shard {
+        players: vec![
+            Player {
+                id: PlayerId(1),
+                name: "Kaelmor".into(),
+                level: 12,
+                stats,
+                currency: 500,
+                last_zone: 1,
+                last_position: at,
+            },
+            Player {
+                id: PlayerId(2),
+                name: "Variel".into(),
+                level: 60,
+                stats,
+                currency: 1_000_000,
+                last_zone: 2,
+                last_position: at,
+            },
+        ],
+        zones: vec![
+            Zone {
+                id: ZoneId(1),
+                name: "Thendol".into(),
+                biome: Biome::Forest,
+                level_range: (1, 10),
+            },
+            Zone {
+                id: ZoneId(2),
+                name: "Sagarith".into(),
+                biome: Biome::City,
+                level_range: (30, 40),
+            },
+        ],
+        npcs: vec![
+            Npc {
+                id: NpcId(1),
+                template: 7,
+                zone: ZoneId(1),
+                position: at,
+                health: 50,
+                max_health: 100,
+            },
+            Npc {
+                id: NpcId(2),
+                template: 8,
+                zone: ZoneId(2),
+                position: at,
+                health: 1,
+                max_health: 1,
+            },
+        ],
+        items: vec![
+            Item {
+                id: ItemId(1),
+                template: 100,
+                stack: 1,
+                durability: Some(900),
+                location: ItemLocation::Player(PlayerId(1)),
+                owner: Some(PlayerId(1)),
+            },
+            Item {
+                id: ItemId(2),
+                template: 101,
+                stack: 1,
+                durability: None,
+                location: ItemLocation::Container(ItemId(1)),
+                owner: Some(PlayerId(1)),
+            },
+            Item {
+                id: ItemId(3),
+                template: 102,
+                stack: 20,
+                durability: None,
+                location: ItemLocation::Container(ItemId(2)),
+                owner: Some(PlayerId(1)),
+            },
+            Item {
+                id: ItemId(4),
+                template: 103,
+                stack: 1,
+                durability: Some(0),
+                location: ItemLocation::Zone(ZoneId(2)),
+                owner: None,
+            },
+        ],
+        quests: vec![
+            Quest {
+                id: QuestId(1),
+                owner: PlayerId(1),
+                template: 5,
+                stage: 2,
+                progress: vec![3, 4],
+                zones: vec![ZoneId(2), ZoneId(1)],
+            },
+            Quest {
+                id: QuestId(2),
+                owner: PlayerId(2),
+                template: 6,
+                stage: 0,
+                progress: vec![],
+                zones: vec![ZoneId(2)],
+            },
+        ],
+    }
+}
+
+/// A shard with no records at all.
+pub fn empty() -> Shard {
+    Shard {
+        players: Vec::new(),
+        zones: Vec::new(),
+        npcs: Vec::new(),
+        items: Vec::new(),
+        quests: Vec::new(),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The crate's chains.
+// ---------------------------------------------------------------------------
+
+/// A fresh authority over `shard` (from a store nobody else uses).
+pub fn authority_for(shard: ShardId) -> ServerAuthority<Reference> {
+    MemStore::<Reference>::new(shard)
+        .claim()
+        .expect("MemStore claims are infallible")
+}
+
+/// A fresh authority over `SHARD`.
+pub fn authority() -> ServerAuthority<Reference> {
+    authority_for(SHARD)
+}
+
+/// A fresh authority of a store keyed with `key`.
+pub fn keyed_authority(key: [u8; 32]) -> ServerAuthority<Reference> {
+    MemStore::<Reference>::with_key(SHARD, DigestKey::from_bytes(key))
+        .claim()
+        .expect("MemStore claims are infallible")
+}
+
+/// The whole save chain over `shard`.
+pub fn save(
+    shard: &Shard,
+    authority: &ServerAuthority<Reference>,
+) -> Result<Sealed<Reference>, Rejection> {
+    Ok(Save::begin(authority)
+        .players(&shard.players)?
+        .world(&shard.zones)?
+        .npcs(&shard.npcs)?
+        .items(&shard.items)?
+        .quests(&shard.quests)?
+        .seal())
+}
+
+/// The bytes the save chain writes for `shard` as a first save of `SHARD`.
+pub fn saved_bytes(shard: &Shard) -> Vec<u8> {
+    save(shard, &authority())
+        .expect("fixture shards are consistent")
+        .into_bytes()
+}
+
+/// Why a whole restore (open, five steps, activation) failed.
+#[derive(Debug)]
+pub enum RestoreError {
+    Rejected(Rejection),
+    Activation(ActivationError),
+}
+
+/// The whole restore chain, activated: the records exactly as handed back.
+pub fn restore(
+    loaded: Loaded,
+    authority: &ServerAuthority<Reference>,
+) -> Result<Shard, RestoreError> {
+    let (r, players) = Restore::open(loaded, authority)
+        .map_err(RestoreError::Rejected)?
+        .players();
+    let (r, zones) = r.world();
+    let (r, npcs) = r.npcs();
+    let (r, items) = r.items();
+    let (r, quests) = r.quests();
+    let active = r.activate(authority).map_err(RestoreError::Activation)?;
+    let release = |e| RestoreError::Activation(e);
+    Ok(Shard {
+        players: active.activate(players).map_err(release)?,
+        zones: active.activate(zones).map_err(release)?,
+        npcs: active.activate(npcs).map_err(release)?,
+        items: active.activate(items).map_err(release)?,
+        quests: active.activate(quests).map_err(release)?,
+    })
+}
+
+/// Typed open of `bytes` as `SHARD` at `EPOCH`, unkeyed: the first rejection.
+pub fn open(bytes: &[u8]) -> Result<(), Rejection> {
+    open_with(bytes, EPOCH, &authority())
+}
+
+/// Typed open with an explicit loaded epoch and authority.
+pub fn open_with(
+    bytes: &[u8],
+    epoch: Epoch,
+    authority: &ServerAuthority<Reference>,
+) -> Result<(), Rejection> {
+    Restore::open(Loaded::new(bytes.to_vec(), epoch), authority).map(|_| ())
+}
+
+/// Schema-agnostic verification with no key and no expectations.
+pub fn verify_plain(bytes: &[u8]) -> Result<Verified, Rejection> {
+    verify(bytes, &VerifyOptions::new())
+}
+
+/// The expectations typed open states for `SHARD` at `epoch` (no key).
+pub fn reference_options(epoch: Epoch) -> VerifyOptions {
+    VerifyOptions::new()
+        .expect_schema(Reference::NAME, Reference::VERSION)
+        .expect_shard(SHARD)
+        .expect_epoch(epoch)
+}
