@@ -143,6 +143,9 @@ pub use schema::{
     WorldRecord,
 };
 pub use state::{ItemDone, NpcDone, PlayerDone, QuestDone, Start, State, WorldDone};
-pub use store::{CommitError, Committed, Loaded, MemStore, Store, StoreError};
+pub use store::{
+    CommitError, Committed, FileStore, FileStoreConfig, Loaded, MemStore, ShardDir, Store,
+    StoreError,
+};
 pub use system::System;
 pub use verify::{SectionSummary, Summary, Verified, VerifyOptions, verify};

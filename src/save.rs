@@ -72,6 +72,8 @@ use crate::system::System;
 /// ```
 pub struct Save<S: Schema, St: State> {
     writer: BundleWriter,
+    /// The store whose authority began this save; only it may commit the seal.
+    store: u64,
     shard: ShardId,
     epoch: Epoch,
     fence: Fence,
@@ -113,6 +115,7 @@ impl<S: Schema, St: State> Save<S, St> {
     fn advance<Next: State>(self) -> Save<S, Next> {
         Save {
             writer: self.writer,
+            store: self.store,
             shard: self.shard,
             epoch: self.epoch,
             fence: self.fence,
@@ -154,6 +157,7 @@ impl<S: Schema> Save<S, Start> {
         };
         Save {
             writer: BundleWriter::begin(&header),
+            store: authority.store,
             shard: authority.shard,
             epoch: authority.next_epoch,
             fence: authority.fence,
@@ -272,6 +276,7 @@ impl<S: Schema> Save<S, QuestDone> {
         Sealed {
             bytes,
             digest,
+            store: self.store,
             shard: self.shard,
             epoch: self.epoch,
             fence: self.fence,
@@ -333,6 +338,9 @@ pub(crate) fn quest_entry<R: QuestRecord>(r: &R) -> QuestEntry {
 /// ```
 pub struct Sealed<S: Schema> {
     bytes: Vec<u8>,
+    /// The store whose authority sealed it: another store (perhaps with
+    /// another key) must not commit it.
+    pub(crate) store: u64,
     digest: [u8; DIGEST_LEN],
     shard: ShardId,
     epoch: Epoch,

@@ -5,8 +5,10 @@
 //! authority that a later claim has fenced out (Stage 21.2 §9.6), and loads
 //! the latest epoch without ever falling back silently to an older one.
 
+mod file;
 mod mem;
 
+pub use file::{FileStore, FileStoreConfig, ShardDir};
 pub use mem::MemStore;
 
 use core::fmt;
@@ -26,6 +28,17 @@ pub(crate) mod sealed {
 /// A bundle's bytes as a store loaded them, with the epoch the store says
 /// they hold. [`Restore::open`](crate::Restore::open) rejects the bytes if
 /// they hold any other epoch (`E-EPOCH`).
+///
+/// ```
+/// use caelmor_persist::{Epoch, Loaded, MemStore, RejectionCode, Restore, ShardId, Store};
+/// use caelmor_persist::reference::Reference;
+///
+/// let mut store = MemStore::<Reference>::new(ShardId(1));
+/// let authority = store.claim().unwrap();
+/// let junk = Loaded::new(b"definitely not a bundle".to_vec(), Epoch(1));
+/// let err = Restore::open(junk, &authority).unwrap_err();
+/// assert_eq!(err.code(), RejectionCode::Magic);
+/// ```
 #[derive(Clone, PartialEq, Eq)]
 pub struct Loaded {
     bytes: Vec<u8>,
@@ -105,7 +118,9 @@ pub enum StoreError {
         found: ShardId,
     },
     /// The authority was minted by another store.
-    #[error("E-STORE-AUTHORITY: this authority was minted by another store")]
+    #[error(
+        "E-STORE-AUTHORITY: the authority, or the one that sealed the bundle, was minted by another store"
+    )]
     ForeignAuthority,
     /// The epoch counter is exhausted.
     #[error("E-STORE-EXHAUSTED: the epoch counter is exhausted")]
@@ -118,6 +133,59 @@ pub enum StoreError {
         /// Why.
         rejection: Rejection,
     },
+    /// A stored bundle file failed verification (a [`FileStore`]). The store
+    /// never falls back to an older epoch instead.
+    #[error("E-STORE-DAMAGED: {} ({epoch}) failed verification: {rejection}", path.display())]
+    DamagedFile {
+        /// The damaged file.
+        path: std::path::PathBuf,
+        /// The epoch its name says it holds.
+        epoch: Epoch,
+        /// Why it was refused.
+        rejection: Rejection,
+    },
+    /// Another store holds the shard's claim: another process, or another
+    /// [`FileStore`] in this one. It holds it until that store is dropped.
+    #[error(
+        "E-STORE-CLAIMED: the shard at {} is claimed by another store (another process, or another FileStore in this one)",
+        path.display()
+    )]
+    Claimed {
+        /// The shard directory.
+        path: std::path::PathBuf,
+    },
+    /// The store's metadata (its fence file) is not in the one format the
+    /// store writes.
+    #[error("E-STORE-META: {} is not a valid metadata file: {detail}", path.display())]
+    BadMetadata {
+        /// The metadata file.
+        path: std::path::PathBuf,
+        /// What is wrong with it.
+        detail: String,
+    },
+    /// A file system operation failed. [`StoreError::code`] tells disk full
+    /// (`E-STORE-FULL`), permission denied (`E-STORE-DENIED`) and read-only
+    /// file system (`E-STORE-READONLY`) apart from other failures
+    /// (`E-STORE-IO`). A failed commit leaves the previous epoch latest.
+    #[error("{}: cannot {op} {}: {source}", io_code(source), path.display())]
+    Io {
+        /// What the store was doing, e.g. `"write"`.
+        op: &'static str,
+        /// The file or directory.
+        path: std::path::PathBuf,
+        /// The operating system's error.
+        source: std::io::Error,
+    },
+}
+
+fn io_code(error: &std::io::Error) -> &'static str {
+    use std::io::ErrorKind;
+    match error.kind() {
+        ErrorKind::StorageFull | ErrorKind::QuotaExceeded => "E-STORE-FULL",
+        ErrorKind::PermissionDenied => "E-STORE-DENIED",
+        ErrorKind::ReadOnlyFilesystem => "E-STORE-READONLY",
+        _ => "E-STORE-IO",
+    }
 }
 
 impl StoreError {
@@ -130,7 +198,10 @@ impl StoreError {
             StoreError::ShardMismatch { .. } => "E-STORE-SHARD",
             StoreError::ForeignAuthority => "E-STORE-AUTHORITY",
             StoreError::Exhausted => "E-STORE-EXHAUSTED",
-            StoreError::Damaged { .. } => "E-STORE-DAMAGED",
+            StoreError::Damaged { .. } | StoreError::DamagedFile { .. } => "E-STORE-DAMAGED",
+            StoreError::Claimed { .. } => "E-STORE-CLAIMED",
+            StoreError::BadMetadata { .. } => "E-STORE-META",
+            StoreError::Io { source, .. } => io_code(source),
         }
     }
 }
@@ -228,9 +299,6 @@ pub(crate) fn admit<S: Schema>(
     sealed: &Sealed<S>,
     authority: &ServerAuthority<S>,
 ) -> Result<(), StoreError> {
-    if authority.store != store_id {
-        return Err(StoreError::ForeignAuthority);
-    }
     for found in [authority.shard, sealed.shard()] {
         if found != shard {
             return Err(StoreError::ShardMismatch {
@@ -239,6 +307,9 @@ pub(crate) fn admit<S: Schema>(
             });
         }
     }
+    // Fence before identity: a bundle from before a restart carries both a
+    // stale fence and a dead store instance, and "superseded" is the
+    // operator's real problem.
     for found in [authority.fence, sealed.fence()] {
         if found != fence {
             return Err(StoreError::Fenced {
@@ -246,6 +317,11 @@ pub(crate) fn admit<S: Schema>(
                 found,
             });
         }
+    }
+    // A bundle sealed under another store's authority (perhaps with another
+    // key) must not become this store's truth.
+    if authority.store != store_id || sealed.store != store_id {
+        return Err(StoreError::ForeignAuthority);
     }
     let expected = match latest {
         None => Epoch::FIRST,

@@ -1,0 +1,247 @@
+//! `demo`: the crate's main job, end to end, on a durable file store.
+
+use std::io::IsTerminal;
+use std::time::{Duration, Instant};
+
+use caelmor_persist::reference::{Reference, Shard, ShardSpec};
+use caelmor_persist::{
+    FileStore, FileStoreConfig, Restore, Save, ShardDir, ShardId, Store, System,
+};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::common::{Failure, ms, read_key, shown, size};
+use crate::{CliResult, DemoArgs, Size};
+
+/// A progress bar over the five systems, drawn on standard error only when
+/// it is a terminal.
+fn progress(phase: &str) -> ProgressBar {
+    let bar = if std::io::stderr().is_terminal() {
+        ProgressBar::new(5)
+    } else {
+        ProgressBar::with_draw_target(Some(5), ProgressDrawTarget::hidden())
+    };
+    if let Ok(style) =
+        ProgressStyle::with_template("{spinner} {prefix:<8} [{bar:25}] {pos}/{len} {msg}")
+    {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar.set_prefix(phase.to_owned());
+    bar.enable_steady_tick(Duration::from_millis(100));
+    bar
+}
+
+/// A spinner for a phase that is one call, drawn only on a terminal.
+fn spinner(phase: &str) -> ProgressBar {
+    let bar = if std::io::stderr().is_terminal() {
+        ProgressBar::new_spinner()
+    } else {
+        ProgressBar::hidden()
+    };
+    if let Ok(style) = ProgressStyle::with_template("{spinner} {prefix:<8} {msg}") {
+        bar.set_style(style);
+    }
+    bar.set_prefix(phase.to_owned());
+    bar.enable_steady_tick(Duration::from_millis(100));
+    bar
+}
+
+fn spec(args: &DemoArgs) -> ShardSpec {
+    let base = match args.size {
+        Size::Small => ShardSpec::small(),
+        Size::Medium => ShardSpec::medium(),
+        Size::Large => ShardSpec::large(),
+    };
+    ShardSpec {
+        players: args.players.unwrap_or(base.players),
+        zones: args.zones.unwrap_or(base.zones),
+        npcs: args.npcs.unwrap_or(base.npcs),
+        items: args.items.unwrap_or(base.items),
+        quests: args.quests.unwrap_or(base.quests),
+    }
+}
+
+fn line(phase: &str, took: Duration, what: impl std::fmt::Display) {
+    println!("  {phase:<9} {:>10}  {what}", ms(took));
+}
+
+pub(crate) fn run(args: &DemoArgs) -> CliResult<()> {
+    let mut config = FileStoreConfig::new().retain(args.retain);
+    if let Some(path) = &args.key_file {
+        config = config.key(read_key(path)?);
+    }
+    let shard = ShardId(args.shard);
+    let dir = ShardDir::of(&args.dir, shard);
+    println!(
+        "caelmor-persist demo: {shard} in {}{}",
+        shown(dir.path()),
+        if config.is_keyed() {
+            " (keyed digests)"
+        } else {
+            ""
+        }
+    );
+
+    let t = Instant::now();
+    let mut store = FileStore::<Reference>::open_with(&args.dir, shard, config)?;
+    let mut authority = store.claim()?;
+    line(
+        "claim",
+        t.elapsed(),
+        format!(
+            "{} (shard locked for this run); next save is {}",
+            authority.fence(),
+            authority.next_epoch()
+        ),
+    );
+
+    let spec = spec(args);
+    let seed = args.seed.unwrap_or(authority.next_epoch().get());
+    let t = Instant::now();
+    let bar = spinner("generate");
+    let world = spec.generate(seed);
+    bar.finish_and_clear();
+    line(
+        "generate",
+        t.elapsed(),
+        format!(
+            "{} records, seed {seed} ({} players, {} zones, {} NPCs, {} items, {} quests)",
+            world.record_count(),
+            world.players.len(),
+            world.zones.len(),
+            world.npcs.len(),
+            world.items.len(),
+            world.quests.len()
+        ),
+    );
+
+    let t = Instant::now();
+    let bar = progress("save");
+    bar.set_message("players");
+    let save = Save::begin(&authority).players(&world.players)?;
+    bar.inc(1);
+    bar.set_message("world");
+    let save = save.world(&world.zones)?;
+    bar.inc(1);
+    bar.set_message("npcs");
+    let save = save.npcs(&world.npcs)?;
+    bar.inc(1);
+    bar.set_message("items");
+    let save = save.items(&world.items)?;
+    bar.inc(1);
+    bar.set_message("quests");
+    let sealed = save.quests(&world.quests)?.seal();
+    bar.finish_and_clear();
+    line(
+        "save",
+        t.elapsed(),
+        format!(
+            "{} sealed in the canon's order: {}",
+            sealed.epoch(),
+            size(sealed.bytes().len() as u64)
+        ),
+    );
+
+    let t = Instant::now();
+    let bar = spinner("commit");
+    let committed = store
+        .commit(sealed, &mut authority)
+        .map_err(|e| Failure::from(e.error))?;
+    bar.finish_and_clear();
+    line(
+        "commit",
+        t.elapsed(),
+        format!(
+            "{} → {} (written, synced, renamed, directory synced)",
+            committed.epoch,
+            shown(&store.dir().epoch_path(committed.epoch))
+        ),
+    );
+
+    let t = Instant::now();
+    let bar = spinner("load");
+    bar.set_message("read and verify the latest epoch");
+    let loaded = store
+        .load_latest()?
+        .ok_or_else(|| Failure::new("E-STORE-EMPTY", "nothing to load after a commit"))?;
+    bar.finish_and_clear();
+    line(
+        "load",
+        t.elapsed(),
+        format!("latest is {}, verified", loaded.epoch()),
+    );
+
+    let t = Instant::now();
+    let bar = progress("restore");
+    bar.set_message("verify and decode");
+    let restore = Restore::open(loaded, &authority)?;
+    let summary = restore.summary().clone();
+    let (restore, players) = restore.players();
+    bar.inc(1);
+    let (restore, zones) = restore.world();
+    bar.inc(1);
+    let (restore, npcs) = restore.npcs();
+    bar.inc(1);
+    let (restore, items) = restore.items();
+    bar.inc(1);
+    let (restore, quests) = restore.quests();
+    bar.finish_and_clear();
+    line(
+        "restore",
+        t.elapsed(),
+        "all five systems in the canon's order, dormant",
+    );
+
+    let t = Instant::now();
+    let active = restore.activate(&authority)?;
+    let restored = Shard {
+        players: active.activate(players)?,
+        zones: active.activate(zones)?,
+        npcs: active.activate(npcs)?,
+        items: active.activate(items)?,
+        quests: active.activate(quests)?,
+    };
+    let identical = restored == world;
+    line(
+        "activate",
+        t.elapsed(),
+        format!(
+            "all {} systems; identical to what was saved: {}",
+            System::ORDER.len(),
+            if identical { "yes" } else { "NO" }
+        ),
+    );
+
+    println!();
+    println!("  {:<8} {:>10} {:>14}", "system", "records", "bytes");
+    for section in summary.sections {
+        println!(
+            "  {:<8} {:>10} {:>14}",
+            section.system, section.records, section.bytes
+        );
+    }
+    println!(
+        "  {:<8} {:>10} {:>14}",
+        "bundle",
+        summary.sections.iter().map(|s| s.records).sum::<u64>(),
+        summary.total_bytes
+    );
+    println!();
+    println!(
+        "committed {} under {} to {}: {}, digest {}",
+        committed.epoch,
+        committed.fence,
+        summary.shard,
+        size(committed.bytes),
+        summary.digest_hex()
+    );
+    if let Some(next) = committed.epoch.next() {
+        println!("run it again to commit {next}");
+    }
+    if !identical {
+        return Err(Failure::new(
+            "E-DEMO",
+            "the restored state differs from the saved state",
+        ));
+    }
+    Ok(())
+}
