@@ -59,6 +59,17 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! ## Stores
+//!
+//! A [`Store`] commits a [`Sealed`] bundle whole or not at all, accepts only
+//! the next epoch, refuses an authority (or a bundle sealed under one) that a
+//! later claim has fenced out, and never falls back to an older epoch when
+//! the latest is damaged. [`FileStore`] is the embedded default: one
+//! directory per shard, one file per epoch, commits made durable with
+//! write-temp, fsync, rename, fsync-directory, and an OS lock that makes one
+//! process the shard's authority. [`MemStore`] keeps the same contract in
+//! memory, for tests and examples.
+//!
 //! ## What the compiler refuses
 //!
 //! ```compile_fail
@@ -105,7 +116,7 @@
 //! | 21.2 §6 restore order, inactive until activated | [`Restore`] chain, [`Dormant`], [`Activation`] |
 //! | 21.2 §7 legal edges only | the id types record traits return; [`ItemLocation`] has no NPC; [`System::dependencies`] const-checked |
 //! | 21.2 §7 no cycles | const proof in [`system`](System); `E-CONTAINMENT-CYCLE` |
-//! | 21.2 §5, §9.3 atomic | failing steps consume the chain; only [`Sealed`] commits |
+//! | 21.2 §5, §9.3 atomic | failing steps consume the chain; only [`Sealed`] commits; [`FileStore`] commits survive a crash whole or not at all |
 //! | 21.2 §8 no partial restore, no inference | [`Restore::open`] verifies all before handing out anything |
 //! | 21.2 §9.4 deterministic | canonical encoding, fixed check order, stable codes |
 //! | 21.0 mixed-epoch, client-influenced | per-section epoch and shard stamps; [`DigestKey`]; [`ServerAuthority`] |
