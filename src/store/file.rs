@@ -27,7 +27,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use self::io::{Io, RealIo};
-use super::{CommitError, Committed, Loaded, Store, StoreError, admit, sealed};
+use super::{CommitError, Committed, Loaded, Store, StoreError, admit, epoch_after, sealed};
 use crate::authority::{ServerAuthority, unique_token};
 use crate::format::{DIGEST_LEN, DigestKey};
 use crate::gate::Committable;
@@ -734,10 +734,7 @@ impl<S: Schema> Store<S> for FileStore<S> {
         )
         .map_err(|failure| failure.error)?;
         self.fence = fence;
-        let next = self
-            .dir
-            .latest_epoch()?
-            .map_or(Some(Epoch::FIRST), Epoch::next);
+        let next = epoch_after(self.dir.latest_epoch()?);
         Ok(ServerAuthority::mint(
             self.id,
             self.shard,

@@ -5,7 +5,7 @@ use core::fmt;
 use core::marker::PhantomData;
 use std::collections::BTreeMap;
 
-use super::{CommitError, Committed, Loaded, Store, admit, sealed};
+use super::{CommitError, Committed, Loaded, Store, admit, epoch_after, sealed};
 use crate::authority::{ServerAuthority, unique_token};
 use crate::format::DigestKey;
 use crate::gate::Committable;
@@ -93,7 +93,7 @@ impl<S: Schema> Store<S> for MemStore<S> {
 
     fn claim(&mut self) -> Result<ServerAuthority<S>, Infallible> {
         self.fence = Fence(self.fence.0 + 1);
-        let next = self.latest_epoch().map_or(Some(Epoch::FIRST), Epoch::next);
+        let next = epoch_after(self.latest_epoch());
         Ok(ServerAuthority::mint(
             self.id,
             self.shard,

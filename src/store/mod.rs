@@ -289,6 +289,12 @@ pub trait Store<S: Schema>: sealed::Sealed {
     fn load_latest(&self) -> Result<Option<Loaded>, Self::Error>;
 }
 
+/// The epoch the next commit must carry when `latest` is the latest one
+/// committed, or `None` when the counter is exhausted.
+pub(crate) fn epoch_after(latest: Option<Epoch>) -> Option<Epoch> {
+    latest.map_or(Some(Epoch::FIRST), Epoch::next)
+}
+
 /// The checks every store makes before it writes anything; shared so each
 /// store enforces the same contract in the same order.
 pub(crate) fn admit<S: Schema>(
@@ -323,10 +329,7 @@ pub(crate) fn admit<S: Schema>(
     if authority.store != store_id || sealed.store != store_id {
         return Err(StoreError::ForeignAuthority);
     }
-    let expected = match latest {
-        None => Epoch::FIRST,
-        Some(e) => e.next().ok_or(StoreError::Exhausted)?,
-    };
+    let expected = epoch_after(latest).ok_or(StoreError::Exhausted)?;
     if sealed.epoch() != expected {
         return Err(StoreError::EpochNotNext {
             expected,
