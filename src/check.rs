@@ -7,98 +7,305 @@
 //! violation found is always the same one (Stage 21.2 §9.4).
 
 use crate::format::wire::{ItemEntry, NpcEntry, QuestEntry};
-use crate::ids::{PlayerId, ZoneId};
+use crate::ids::{ItemId, NpcId, PlayerId, QuestId, ZoneId};
 use crate::rejection::{Edge, Rejection};
-use crate::schema::ItemLocation;
+use crate::schema::{ItemLocation, ItemRecord, NpcRecord, QuestRecord};
 use crate::system::System;
+
+/// What the NPC rules read of an entry: the index entry a reader decoded,
+/// or the server's record itself while saving (so that a save never builds
+/// an index just to check it).
+pub(crate) trait NpcView {
+    fn id(&self) -> NpcId;
+    fn zone(&self) -> ZoneId;
+}
+
+/// What the item rules read of an entry (see [`NpcView`]).
+pub(crate) trait ItemView {
+    fn id(&self) -> ItemId;
+    fn location(&self) -> ItemLocation;
+    fn owner(&self) -> Option<PlayerId>;
+}
+
+/// What the quest rules read of an entry (see [`NpcView`]).
+pub(crate) trait QuestView {
+    fn id(&self) -> QuestId;
+    fn owner(&self) -> PlayerId;
+    fn zones(&self) -> &[ZoneId];
+}
+
+impl NpcView for NpcEntry {
+    fn id(&self) -> NpcId {
+        self.id
+    }
+    fn zone(&self) -> ZoneId {
+        self.zone
+    }
+}
+
+impl<R: NpcRecord> NpcView for &R {
+    fn id(&self) -> NpcId {
+        NpcRecord::id(*self)
+    }
+    fn zone(&self) -> ZoneId {
+        NpcRecord::zone(*self)
+    }
+}
+
+impl ItemView for ItemEntry {
+    fn id(&self) -> ItemId {
+        self.id
+    }
+    fn location(&self) -> ItemLocation {
+        self.location
+    }
+    fn owner(&self) -> Option<PlayerId> {
+        self.owner
+    }
+}
+
+impl<R: ItemRecord> ItemView for &R {
+    fn id(&self) -> ItemId {
+        ItemRecord::id(*self)
+    }
+    fn location(&self) -> ItemLocation {
+        ItemRecord::location(*self)
+    }
+    fn owner(&self) -> Option<PlayerId> {
+        ItemRecord::owner(*self)
+    }
+}
+
+impl QuestView for QuestEntry {
+    fn id(&self) -> QuestId {
+        self.id
+    }
+    fn owner(&self) -> PlayerId {
+        self.owner
+    }
+    fn zones(&self) -> &[ZoneId] {
+        &self.zones
+    }
+}
+
+impl<R: QuestRecord> QuestView for &R {
+    fn id(&self) -> QuestId {
+        QuestRecord::id(*self)
+    }
+    fn owner(&self) -> PlayerId {
+        QuestRecord::owner(*self)
+    }
+    fn zones(&self) -> &[ZoneId] {
+        QuestRecord::zone_context(*self)
+    }
+}
 
 /// Ids must be strictly increasing: sorted (canonical order) and unique.
 pub(crate) fn sorted_unique(
     system: System,
     ids: impl IntoIterator<Item = u64>,
 ) -> Result<(), Rejection> {
-    let mut previous: Option<u64> = None;
-    for id in ids {
-        if let Some(p) = previous {
+    let mut order = Order::new(system);
+    ids.into_iter().try_for_each(|id| order.next(id))
+}
+
+/// [`sorted_unique`] one id at a time, so that a section's other rules can
+/// run in the same pass over its entries.
+struct Order {
+    system: System,
+    previous: Option<u64>,
+}
+
+impl Order {
+    fn new(system: System) -> Self {
+        Self {
+            system,
+            previous: None,
+        }
+    }
+
+    #[inline]
+    fn next(&mut self, id: u64) -> Result<(), Rejection> {
+        if let Some(p) = self.previous {
             if id == p {
-                return Err(Rejection::DuplicateId { system, id });
+                return Err(Rejection::DuplicateId {
+                    system: self.system,
+                    id,
+                });
             }
             if id < p {
-                return Err(Rejection::RecordOrder { system, id });
+                return Err(Rejection::RecordOrder {
+                    system: self.system,
+                    id,
+                });
             }
         }
-        previous = Some(id);
+        self.previous = Some(id);
+        Ok(())
     }
-    Ok(())
 }
 
-fn has<T: Ord>(sorted: &[T], id: &T) -> bool {
-    sorted.binary_search(id).is_ok()
+/// Runs a section's rules in one pass over its entries, with the answer of
+/// two passes: first ids strictly increasing over the whole section, then
+/// `references` entry by entry. The first reference error is held until
+/// every id's order is checked, because an order error anywhere comes first.
+///
+/// `visit` sees every entry, in order, until an order error: the save chain
+/// writes the section's index with it, so that checking and writing the
+/// index take one pass over the records, not two.
+fn one_pass<E>(
+    system: System,
+    entries: &[E],
+    id: impl Fn(&E) -> u64,
+    mut references: impl FnMut(&E) -> Result<(), Rejection>,
+    mut visit: impl FnMut(&E),
+) -> Result<(), Rejection> {
+    let mut order = Order::new(system);
+    let mut dangling = None;
+    for e in entries {
+        order.next(id(e))?;
+        if dangling.is_none()
+            && let Err(rejection) = references(e)
+        {
+            dangling = Some(rejection);
+        }
+        visit(e);
+    }
+    dangling.map_or(Ok(()), Err)
 }
 
-fn resolve<T: Ord + Copy + Into<u64>>(
-    sorted: &[T],
-    to: T,
+/// Finds ids in a list whose keys are strictly increasing (checked before
+/// any lookup).
+///
+/// A list with no gaps (last − first = length − 1, as servers usually
+/// allocate ids) holds exactly the ids of that range, so a lookup is one
+/// subtraction and touches no memory; any other list is binary searched.
+/// Either way the answer is the same.
+struct Lookup<'a, T, K> {
+    sorted: &'a [T],
+    key: K,
+    /// The first id, when the list has no gaps.
+    dense_from: Option<u64>,
+}
+
+impl<'a, T, K: Fn(&T) -> u64> Lookup<'a, T, K> {
+    fn new(sorted: &'a [T], key: K) -> Self {
+        let dense_from = match (sorted.first(), sorted.last()) {
+            (Some(first), Some(last))
+                if u64::try_from(sorted.len() - 1).ok() == key(last).checked_sub(key(first)) =>
+            {
+                Some(key(first))
+            }
+            _ => None,
+        };
+        Self {
+            sorted,
+            key,
+            dense_from,
+        }
+    }
+
+    fn position(&self, id: u64) -> Option<usize> {
+        match self.dense_from {
+            Some(first) => id
+                .checked_sub(first)
+                .and_then(|d| usize::try_from(d).ok())
+                .filter(|&d| d < self.sorted.len()),
+            None => self.sorted.binary_search_by_key(&id, &self.key).ok(),
+        }
+    }
+}
+
+/// The lookup of a section's plain ids (players, zones).
+fn ids<T: Copy + Into<u64>>(sorted: &[T]) -> Lookup<'_, T, impl Fn(&T) -> u64> {
+    Lookup::new(sorted, |&t: &T| t.into())
+}
+
+fn resolve<T, K: Fn(&T) -> u64>(
+    lookup: &Lookup<'_, T, K>,
+    to: u64,
     edge: Edge,
     from: u64,
 ) -> Result<(), Rejection> {
-    if has(sorted, &to) {
+    if lookup.position(to).is_some() {
         Ok(())
     } else {
-        Err(Rejection::DanglingRef {
-            edge,
-            from,
-            to: to.into(),
-        })
+        Err(Rejection::DanglingRef { edge, from, to })
     }
 }
 
 /// Stage 21.2 §7, NPC → World: every NPC's zone is a zone of this bundle.
-pub(crate) fn npcs(entries: &[NpcEntry], zones: &[ZoneId]) -> Result<(), Rejection> {
-    sorted_unique(System::Npc, entries.iter().map(|e| e.id.0))?;
-    for e in entries {
-        resolve(zones, e.zone, Edge::NpcZone, e.id.0)?;
-    }
-    Ok(())
+/// `visit` sees each entry as it is checked (see [`one_pass`]).
+pub(crate) fn npcs<E: NpcView>(
+    entries: &[E],
+    zones: &[ZoneId],
+    visit: impl FnMut(&E),
+) -> Result<(), Rejection> {
+    let zones = ids(zones);
+    one_pass(
+        System::Npc,
+        entries,
+        |e| e.id().0,
+        |e| resolve(&zones, e.zone().0, Edge::NpcZone, e.id().0),
+        visit,
+    )
 }
 
 /// Stage 21.2 §7, Item → World, Player: every location and owner resolves
 /// inside this bundle, and containment is acyclic, so every chain of
-/// containers ends in a zone or a player.
-pub(crate) fn items(
-    entries: &[ItemEntry],
+/// containers ends in a zone or a player. `visit` sees each entry as it is
+/// checked (see [`one_pass`]).
+pub(crate) fn items<E: ItemView>(
+    entries: &[E],
     players: &[PlayerId],
     zones: &[ZoneId],
+    visit: impl FnMut(&E),
 ) -> Result<(), Rejection> {
-    sorted_unique(System::Item, entries.iter().map(|e| e.id.0))?;
-    for e in entries {
-        let from = e.id.0;
-        match e.location {
-            ItemLocation::Zone(z) => resolve(zones, z, Edge::ItemZone, from)?,
-            ItemLocation::Player(p) => resolve(players, p, Edge::ItemPlayer, from)?,
-            ItemLocation::Container(c) => {
-                if entries.binary_search_by_key(&c, |x| x.id).is_err() {
-                    return Err(Rejection::DanglingRef {
-                        edge: Edge::ItemItem,
-                        from,
-                        to: c.0,
-                    });
+    let (players, zones) = (ids(players), ids(zones));
+    // Lookups are only trusted once the ids are known to be strictly
+    // increasing: `one_pass` reports an order error before any of theirs.
+    let items = Lookup::new(entries, |e: &E| e.id().0);
+    // Whether every container has a smaller id than the item it holds (the
+    // usual case: a bag exists before what is put in it).
+    let mut descending = true;
+    one_pass(
+        System::Item,
+        entries,
+        |e| e.id().0,
+        |e| {
+            let from = e.id().0;
+            match e.location() {
+                ItemLocation::Zone(z) => resolve(&zones, z.0, Edge::ItemZone, from)?,
+                ItemLocation::Player(p) => resolve(&players, p.0, Edge::ItemPlayer, from)?,
+                ItemLocation::Container(c) => {
+                    resolve(&items, c.0, Edge::ItemItem, from)?;
+                    descending &= c.0 < from;
                 }
             }
-        }
-        if let Some(owner) = e.owner {
-            resolve(players, owner, Edge::ItemOwner, from)?;
-        }
+            match e.owner() {
+                Some(owner) => resolve(&players, owner.0, Edge::ItemOwner, from),
+                None => Ok(()),
+            }
+        },
+        visit,
+    )?;
+    if descending {
+        // Every hop goes to a strictly smaller id, so no chain can come
+        // back to where it started: there is no cycle to look for.
+        return Ok(());
     }
-    containment_acyclic(entries)
+    containment_acyclic(&items)
 }
 
 /// Walks every container chain once (linear in the number of items, plus a
-/// binary search per container hop). Assumes every container resolves.
-fn containment_acyclic(entries: &[ItemEntry]) -> Result<(), Rejection> {
+/// lookup per container hop). Assumes every container resolves.
+fn containment_acyclic<E: ItemView, K: Fn(&E) -> u64>(
+    items: &Lookup<'_, E, K>,
+) -> Result<(), Rejection> {
     const UNSEEN: u8 = 0;
     const ON_PATH: u8 = 1;
     const ROOTED: u8 = 2;
+    let entries = items.sorted;
     let mut mark = vec![UNSEEN; entries.len()];
     let mut path: Vec<usize> = Vec::new();
     for start in 0..entries.len() {
@@ -115,19 +322,19 @@ fn containment_acyclic(entries: &[ItemEntry]) -> Result<(), Rejection> {
                     let cycle_start = path.iter().position(|&p| p == at).unwrap_or(0);
                     let smallest = path[cycle_start..]
                         .iter()
-                        .map(|&p| entries[p].id)
+                        .map(|&p| entries[p].id())
                         .min()
-                        .unwrap_or(entries[at].id);
+                        .unwrap_or(entries[at].id());
                     return Err(Rejection::ContainmentCycle { item: smallest });
                 }
                 _ => {}
             }
             mark[at] = ON_PATH;
             path.push(at);
-            match entries[at].location {
-                ItemLocation::Container(c) => match entries.binary_search_by_key(&c, |x| x.id) {
-                    Ok(next) => at = next,
-                    Err(_) => break, // unreachable after reference checks; never loops
+            match entries[at].location() {
+                ItemLocation::Container(c) => match items.position(c.0) {
+                    Some(next) => at = next,
+                    None => break, // unreachable after reference checks; never loops
                 },
                 ItemLocation::Zone(_) | ItemLocation::Player(_) => break,
             }
@@ -140,20 +347,27 @@ fn containment_acyclic(entries: &[ItemEntry]) -> Result<(), Rejection> {
 }
 
 /// Stage 21.2 §7, Quest → PlayerSave and world context: the owner and every
-/// zone of the context resolve inside this bundle.
-pub(crate) fn quests(
-    entries: &[QuestEntry],
+/// zone of the context resolve inside this bundle. `visit` sees each entry
+/// as it is checked (see [`one_pass`]).
+pub(crate) fn quests<E: QuestView>(
+    entries: &[E],
     players: &[PlayerId],
     zones: &[ZoneId],
+    visit: impl FnMut(&E),
 ) -> Result<(), Rejection> {
-    sorted_unique(System::Quest, entries.iter().map(|e| e.id.0))?;
-    for e in entries {
-        resolve(players, e.owner, Edge::QuestPlayer, e.id.0)?;
-        for &z in &e.zones {
-            resolve(zones, z, Edge::QuestZone, e.id.0)?;
-        }
-    }
-    Ok(())
+    let (players, zones) = (ids(players), ids(zones));
+    one_pass(
+        System::Quest,
+        entries,
+        |e| e.id().0,
+        |e| {
+            resolve(&players, e.owner().0, Edge::QuestPlayer, e.id().0)?;
+            e.zones()
+                .iter()
+                .try_for_each(|z| resolve(&zones, z.0, Edge::QuestZone, e.id().0))
+        },
+        visit,
+    )
 }
 
 #[cfg(test)]
@@ -173,7 +387,7 @@ mod tests {
     fn self_containment_is_a_cycle_of_length_one() {
         let e = [item(1, ItemLocation::Container(ItemId(1)))];
         assert_eq!(
-            items(&e, &[], &[]),
+            items(&e, &[], &[], |_| {}),
             Err(Rejection::ContainmentCycle { item: ItemId(1) })
         );
     }
@@ -188,7 +402,7 @@ mod tests {
             item(5, ItemLocation::Container(ItemId(1))),
         ];
         assert_eq!(
-            items(&e, &[], &[ZoneId(1)]),
+            items(&e, &[], &[ZoneId(1)], |_| {}),
             Err(Rejection::ContainmentCycle { item: ItemId(2) })
         );
     }
@@ -199,7 +413,56 @@ mod tests {
         for i in 1..10_000 {
             e.push(item(i, ItemLocation::Container(ItemId(i - 1))));
         }
-        assert_eq!(items(&e, &[PlayerId(9)], &[]), Ok(()));
+        assert_eq!(items(&e, &[PlayerId(9)], &[], |_| {}), Ok(()));
+    }
+
+    #[test]
+    fn an_order_error_anywhere_comes_before_a_dangling_reference() {
+        let e = [
+            item(1, ItemLocation::Zone(ZoneId(9))),
+            item(2, ItemLocation::Zone(ZoneId(1))),
+            item(2, ItemLocation::Zone(ZoneId(1))),
+        ];
+        assert_eq!(
+            items(&e, &[], &[ZoneId(1)], |_| {}),
+            Err(Rejection::DuplicateId {
+                system: System::Item,
+                id: 2
+            })
+        );
+        assert_eq!(
+            items(&e[..2], &[], &[ZoneId(1)], |_| {}),
+            Err(Rejection::DanglingRef {
+                edge: Edge::ItemZone,
+                from: 1,
+                to: 9
+            })
+        );
+    }
+
+    #[test]
+    fn gaps_in_ids_fall_back_to_search() {
+        let e = [
+            item(3, ItemLocation::Player(PlayerId(10))),
+            item(7, ItemLocation::Container(ItemId(3))),
+            item(8, ItemLocation::Container(ItemId(9))),
+            item(9, ItemLocation::Container(ItemId(8))),
+        ];
+        let players = [PlayerId(2), PlayerId(10)];
+        assert_eq!(
+            items(&e, &players, &[], |_| {}),
+            Err(Rejection::ContainmentCycle { item: ItemId(8) })
+        );
+        assert_eq!(
+            items(&e[..2], &players, &[], |_| {}),
+            Ok(()),
+            "a container found by binary search"
+        );
+        let dangling = [item(3, ItemLocation::Container(ItemId(5)))];
+        assert!(matches!(
+            items(&dangling, &players, &[], |_| {}),
+            Err(Rejection::DanglingRef { to: 5, .. })
+        ));
     }
 
     #[test]

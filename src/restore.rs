@@ -24,8 +24,8 @@ use crate::format::reader;
 use crate::gate::RestoreComplete;
 use crate::ids::{Epoch, ShardId};
 use crate::rejection::Rejection;
-use crate::save::{item_entry, npc_entry, quest_entry};
-use crate::schema::{PlayerRecord, Schema, WorldRecord};
+use crate::save::{item_entry, npc_entry};
+use crate::schema::{PlayerRecord, QuestRecord, Schema, WorldRecord};
 use crate::state::{ItemDone, NpcDone, PlayerDone, QuestDone, Start, State, WorldDone};
 use crate::store::Loaded;
 use crate::system::System;
@@ -204,7 +204,10 @@ impl<S: Schema> Restore<S, Start> {
             same(item_entry(r) == ix.items[n])
         })?;
         let quests = reader::records::<S::Quest>(p[4], ix.quests.len(), System::Quest, |n, r| {
-            same(quest_entry(r) == ix.quests[n])
+            // Field by field: the same test as comparing the record's whole
+            // index entry, without building a zone list per quest.
+            let e = &ix.quests[n];
+            same(r.id() == e.id && r.owner() == e.owner && r.zone_context() == e.zones)
         })?;
         Ok(Restore {
             token: unique_token(),

@@ -20,7 +20,7 @@ use core::marker::PhantomData;
 
 use crate::authority::ServerAuthority;
 use crate::check;
-use crate::format::wire::{Header, ItemEntry, NpcEntry, QuestEntry};
+use crate::format::wire::{Header, ItemEntry, NpcEntry, QuestEntryRef};
 use crate::format::writer::BundleWriter;
 use crate::format::{DIGEST_LEN, DigestKey};
 use crate::gate;
@@ -104,8 +104,18 @@ fn canonical<'r, R, K: Ord + Copy>(
 where
     R: 'r,
 {
-    let mut refs: Vec<&R> = records.into_iter().collect();
-    if !refs.is_sorted_by_key(|r| key(r)) {
+    let records = records.into_iter();
+    let mut refs: Vec<&R> = Vec::with_capacity(records.size_hint().0);
+    // Whether they come sorted, found while collecting (one pass, not two).
+    let mut sorted = true;
+    let mut previous: Option<K> = None;
+    for r in records {
+        let k = key(r);
+        sorted &= previous.is_none_or(|p| p <= k);
+        previous = Some(k);
+        refs.push(r);
+    }
+    if !sorted {
         refs.sort_by_key(|r| key(r));
     }
     refs
@@ -180,8 +190,15 @@ impl<S: Schema> Save<S, Start> {
         let refs = canonical(records, |r| r.id());
         let ids: Vec<PlayerId> = refs.iter().map(|r| r.id()).collect();
         check::sorted_unique(System::Player, ids.iter().map(|p| p.0))?;
-        self.writer
-            .section(System::Player, &ids, &refs, |r| r.id().0)?;
+        self.writer.section(
+            System::Player,
+            &refs,
+            |index| {
+                ids.iter().for_each(|id| index.push(id));
+                Ok(())
+            },
+            |r| r.id().0,
+        )?;
         self.players = ids;
         Ok(self.advance())
     }
@@ -199,8 +216,15 @@ impl<S: Schema> Save<S, PlayerDone> {
         let refs = canonical(records, |r| r.id());
         let ids: Vec<ZoneId> = refs.iter().map(|r| r.id()).collect();
         check::sorted_unique(System::World, ids.iter().map(|z| z.0))?;
-        self.writer
-            .section(System::World, &ids, &refs, |r| r.id().0)?;
+        self.writer.section(
+            System::World,
+            &refs,
+            |index| {
+                ids.iter().for_each(|id| index.push(id));
+                Ok(())
+            },
+            |r| r.id().0,
+        )?;
         self.zones = ids;
         Ok(self.advance())
     }
@@ -218,10 +242,15 @@ impl<S: Schema> Save<S, WorldDone> {
         records: impl IntoIterator<Item = &'r S::Npc>,
     ) -> Result<Save<S, NpcDone>, Rejection> {
         let refs = canonical(records, |r: &S::Npc| -> NpcId { r.id() });
-        let index: Vec<NpcEntry> = refs.iter().map(|r| npc_entry(*r)).collect();
-        check::npcs(&index, &self.zones)?;
-        self.writer
-            .section(System::Npc, &index, &refs, |r| r.id().0)?;
+        // Checked and indexed straight from the records, in one pass: no
+        // index is built. The checks finish before any record is encoded.
+        let zones = &self.zones;
+        self.writer.section(
+            System::Npc,
+            &refs,
+            |index| check::npcs(&refs, zones, |r| index.push(npc_entry(*r))),
+            |r| r.id().0,
+        )?;
         Ok(self.advance())
     }
 }
@@ -239,10 +268,13 @@ impl<S: Schema> Save<S, NpcDone> {
         records: impl IntoIterator<Item = &'r S::Item>,
     ) -> Result<Save<S, ItemDone>, Rejection> {
         let refs = canonical(records, |r: &S::Item| -> ItemId { r.id() });
-        let index: Vec<ItemEntry> = refs.iter().map(|r| item_entry(*r)).collect();
-        check::items(&index, &self.players, &self.zones)?;
-        self.writer
-            .section(System::Item, &index, &refs, |r| r.id().0)?;
+        let (players, zones) = (&self.players, &self.zones);
+        self.writer.section(
+            System::Item,
+            &refs,
+            |index| check::items(&refs, players, zones, |r| index.push(item_entry(*r))),
+            |r| r.id().0,
+        )?;
         Ok(self.advance())
     }
 }
@@ -259,10 +291,18 @@ impl<S: Schema> Save<S, ItemDone> {
         records: impl IntoIterator<Item = &'r S::Quest>,
     ) -> Result<Save<S, QuestDone>, Rejection> {
         let refs = canonical(records, |r: &S::Quest| -> QuestId { r.id() });
-        let index: Vec<QuestEntry> = refs.iter().map(|r| quest_entry(*r)).collect();
-        check::quests(&index, &self.players, &self.zones)?;
-        self.writer
-            .section(System::Quest, &index, &refs, |r| r.id().0)?;
+        let (players, zones) = (&self.players, &self.zones);
+        let entry = |r: &'r S::Quest| QuestEntryRef {
+            id: r.id(),
+            owner: r.owner(),
+            zones: r.zone_context(),
+        };
+        self.writer.section(
+            System::Quest,
+            &refs,
+            |index| check::quests(&refs, players, zones, |r| index.push(entry(r))),
+            |r| r.id().0,
+        )?;
         Ok(self.advance())
     }
 }
@@ -297,14 +337,6 @@ pub(crate) fn item_entry<R: ItemRecord>(r: &R) -> ItemEntry {
         id: r.id(),
         location: r.location(),
         owner: r.owner(),
-    }
-}
-
-pub(crate) fn quest_entry<R: QuestRecord>(r: &R) -> QuestEntry {
-    QuestEntry {
-        id: r.id(),
-        owner: r.owner(),
-        zones: r.zone_context().to_vec(),
     }
 }
 

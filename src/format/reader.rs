@@ -218,15 +218,15 @@ pub(crate) fn parse<'a>(bytes: &'a [u8], key: Option<&DigestKey>) -> Result<Pars
             }
             System::Npc => {
                 index.npcs = take::<Vec<NpcEntry>>(&mut body, part)?;
-                check::npcs(&index.npcs, &index.zones)?;
+                check::npcs(&index.npcs, &index.zones, |_| {})?;
             }
             System::Item => {
                 index.items = take::<Vec<ItemEntry>>(&mut body, part)?;
-                check::items(&index.items, &index.players, &index.zones)?;
+                check::items(&index.items, &index.players, &index.zones, |_| {})?;
             }
             System::Quest => {
                 index.quests = take::<Vec<QuestEntry>>(&mut body, part)?;
-                check::quests(&index.quests, &index.players, &index.zones)?;
+                check::quests(&index.quests, &index.players, &index.zones, |_| {})?;
             }
         }
         payloads[system.position()] = payload(&mut body)?;

@@ -57,6 +57,16 @@ pub struct QuestEntry {
     pub zones: Vec<ZoneId>,
 }
 
+/// [`QuestEntry`] borrowing its zones from the record it indexes: the same
+/// fields in the same order, so it encodes to exactly the same bytes, without
+/// a vector per quest.
+#[derive(Serialize)]
+pub(crate) struct QuestEntryRef<'a> {
+    pub id: QuestId,
+    pub owner: PlayerId,
+    pub zones: &'a [ZoneId],
+}
+
 /// Every id and reference of a bundle, section by section: what
 /// schema-agnostic verification checks, without the record types.
 ///
