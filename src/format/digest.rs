@@ -35,8 +35,22 @@ impl fmt::Debug for DigestKey {
     }
 }
 
+/// Inputs at least this long are hashed on two threads: below it, one
+/// thread finishes before a second one would have started.
+const TWO_THREADS_FROM: usize = 1 << 20;
+
 /// The digest of `bytes`, keyed when a key is given.
+///
+/// Large inputs are hashed on two cores: BLAKE3 is a tree, so the left
+/// subtree (the largest power-of-two number of chunks that leaves some input
+/// for the right) and the rest are hashed independently and joined at the
+/// root, giving exactly `blake3::hash` / `blake3::keyed_hash` of the whole.
 pub(crate) fn digest(bytes: &[u8], key: Option<&DigestKey>) -> [u8; DIGEST_LEN] {
+    if bytes.len() >= TWO_THREADS_FROM
+        && let Some(hash) = digest_two_threads(bytes, key)
+    {
+        return hash;
+    }
     let hash = match key {
         Some(k) => blake3::keyed_hash(&k.0, bytes),
         None => blake3::hash(bytes),
@@ -44,7 +58,74 @@ pub(crate) fn digest(bytes: &[u8], key: Option<&DigestKey>) -> [u8; DIGEST_LEN] 
     *hash.as_bytes()
 }
 
+/// [`digest`] of an input longer than one chunk, on two threads; `None` if
+/// the second thread cannot be started (the caller then uses one).
+fn digest_two_threads(bytes: &[u8], key: Option<&DigestKey>) -> Option<[u8; DIGEST_LEN]> {
+    use blake3::hazmat::{HasherExt, Mode, left_subtree_len, merge_subtrees_root};
+
+    let hasher = || match key {
+        Some(k) => blake3::Hasher::new_keyed(&k.0),
+        None => blake3::Hasher::new(),
+    };
+    let split = usize::try_from(left_subtree_len(bytes.len() as u64)).ok()?;
+    let (left, right) = bytes.split_at(split);
+    let (left_cv, right_cv) = std::thread::scope(|scope| {
+        let right_cv = std::thread::Builder::new()
+            .name("caelmor-digest".into())
+            .spawn_scoped(scope, || {
+                hasher()
+                    .set_input_offset(split as u64)
+                    .update(right)
+                    .finalize_non_root()
+            })
+            .ok()?;
+        let left_cv = hasher().update(left).finalize_non_root();
+        match right_cv.join() {
+            Ok(cv) => Some((left_cv, cv)),
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    })?;
+    let mode = match key {
+        Some(k) => Mode::KeyedHash(&k.0),
+        None => Mode::Hash,
+    };
+    Some(*merge_subtrees_root(&left_cv, &right_cv, mode).as_bytes())
+}
+
 /// Constant-time comparison of a stored digest with a computed one.
 pub(crate) fn digest_matches(stored: &[u8; DIGEST_LEN], computed: &[u8; DIGEST_LEN]) -> bool {
     blake3::Hash::from_bytes(*stored) == blake3::Hash::from_bytes(*computed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn two_threads_give_the_one_thread_digest() {
+        let key = DigestKey::from_bytes([9; 32]);
+        let data: Vec<u8> = (0..(5usize << 20) + 77)
+            .map(|i| (i * 31 % 251) as u8)
+            .collect();
+        for len in [
+            TWO_THREADS_FROM,
+            TWO_THREADS_FROM + 1,
+            TWO_THREADS_FROM + blake3::CHUNK_LEN,
+            3 * TWO_THREADS_FROM - 5,
+            4 * TWO_THREADS_FROM,
+            data.len(),
+        ] {
+            let input = &data[..len];
+            assert_eq!(
+                digest_two_threads(input, None),
+                Some(*blake3::hash(input).as_bytes()),
+                "{len}"
+            );
+            assert_eq!(
+                digest_two_threads(input, Some(&key)),
+                Some(*blake3::keyed_hash(&key.0, input).as_bytes()),
+                "{len} keyed"
+            );
+        }
+    }
 }
