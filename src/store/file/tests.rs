@@ -549,7 +549,11 @@ impl Scenario {
 
     /// Every crash point of the armed operation: before each of its
     /// operations, after the last, and inside each write at several
-    /// prefixes of the data.
+    /// prefixes of the data. Then the points where an operation fails and
+    /// the process carries on until the power goes: each directory sync
+    /// failing (once, or for good), so that the renames and removals it
+    /// should have made durable may be lost; and each write failing half
+    /// way (a full disk), so that a torn prefix is left behind.
     fn crash_points(&self) -> Vec<Fault> {
         let tmp = tempfile::tempdir().expect("tempdir");
         let Run { ok, ops, .. } = self.run(tmp.path(), Fault::None);
@@ -575,6 +579,23 @@ impl Scenario {
                     .into_iter()
                     .map(|prefix| Fault::CrashInWrite { op: n, prefix }),
             );
+        }
+        for (n, &(op, len)) in ops.iter().enumerate() {
+            match op {
+                Op::SyncDir => points.extend([false, true].map(|sticky| Fault::Fail {
+                    op: n,
+                    kind: ErrorKind::Other,
+                    sticky,
+                    prefix: None,
+                })),
+                Op::Write => points.push(Fault::Fail {
+                    op: n,
+                    kind: ErrorKind::StorageFull,
+                    sticky: false,
+                    prefix: Some(len / 2),
+                }),
+                _ => {}
+            }
         }
         points
     }
@@ -606,6 +627,28 @@ const SCENARIOS: [Scenario; 4] = [
         claim: true,
     },
 ];
+
+/// A claim removes the leftovers, syncs the directory once for their
+/// removal, then replaces the fence atomically.
+#[test]
+fn claim_path_is_the_documented_sequence() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let ops = SCENARIOS[3].run(tmp.path(), Fault::None).ops;
+    let kinds: Vec<Op> = ops.iter().map(|&(op, _)| op).collect();
+    assert_eq!(
+        kinds,
+        [
+            Op::Remove,
+            Op::Remove,
+            Op::SyncDir,
+            Op::Create,
+            Op::Write,
+            Op::Sync,
+            Op::Rename,
+            Op::SyncDir
+        ]
+    );
+}
 
 #[test]
 fn commit_path_is_the_documented_sequence() {
@@ -666,10 +709,15 @@ fn every_crash_point_leaves_the_previous_or_the_new_epoch_complete() {
                 }
             }
         }
+        let failures = crash_points
+            .iter()
+            .filter(|f| matches!(f, Fault::Fail { .. }))
+            .count();
         report.push(format!(
-            "{}: {} crash points, {} states",
+            "{}: {} crash points ({} of them a failed directory sync or write, then power loss), {} states",
             scenario.name,
             crash_points.len(),
+            failures,
             scenario_states
         ));
         points += crash_points.len();
@@ -865,11 +913,18 @@ fn fence_file_format_is_strict() {
         super::parse_fence(b"caelmor-persist fence 7\n"),
         Some(Fence(7))
     );
+    // The largest fence has 20 digits.
+    assert_eq!(
+        super::parse_fence(b"caelmor-persist fence 18446744073709551615\n"),
+        Some(Fence(u64::MAX))
+    );
     for bad in [
         &b""[..],
         b"caelmor-persist fence 7",
         b"caelmor-persist fence \n",
         b"caelmor-persist fence -1\n",
+        b"caelmor-persist fence +7\n",
+        b"caelmor-persist fence 000000000000000000007\n",
         b"caelmor-persist fence 99999999999999999999\n",
         b"caelmor-persist fence 7\n\n",
         b"\xff",
