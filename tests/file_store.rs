@@ -390,6 +390,111 @@ fn keyed_stores_verify_with_their_key() {
     );
 }
 
+/// The reverse of `keyed_stores_verify_with_their_key`: what an unkeyed
+/// store wrote is refused by a store that expects a key, and the keyed
+/// store does not fall back to reading it without one.
+#[test]
+fn a_keyed_store_refuses_what_an_unkeyed_store_wrote() {
+    let tmp = tempfile::tempdir().unwrap();
+    {
+        let mut store = open(tmp.path());
+        let mut authority = store.claim().unwrap();
+        assert!(!authority.is_keyed());
+        commit(&mut store, &mut authority);
+    }
+    let keyed = FileStore::<Reference>::with_key(tmp.path(), SHARD, DigestKey::from_bytes([7; 32]))
+        .unwrap();
+    match keyed.load_latest().unwrap_err() {
+        StoreError::DamagedFile {
+            epoch, rejection, ..
+        } => {
+            assert_eq!(epoch, Epoch(1));
+            assert_eq!(rejection.code(), RejectionCode::Digest);
+        }
+        other => panic!("expected E-STORE-DAMAGED, got {other:?}"),
+    }
+    assert!(matches!(
+        keyed.load_epoch(Epoch(1)),
+        Err(StoreError::DamagedFile { .. })
+    ));
+    // The unkeyed store still reads it.
+    assert_eq!(
+        open(tmp.path()).load_latest().unwrap().map(|l| l.epoch()),
+        Some(Epoch(1))
+    );
+}
+
+#[test]
+fn shard_dir_names_are_exact() {
+    for temporary in [
+        ".epoch-00000000000000000002.cpb.tmp",
+        ".fence.tmp",
+        ".x.tmp",
+    ] {
+        assert!(ShardDir::is_temporary(temporary), "{temporary}");
+    }
+    for other in [
+        ".tmp",
+        "..tmp",
+        "fence.tmp",
+        ".profile",
+        "notes.txt",
+        "epoch.tmp",
+    ] {
+        assert!(!ShardDir::is_temporary(other), "{other}");
+    }
+    // A shard directory that does not exist holds nothing (and is not an
+    // error): a fresh root, before the first open.
+    let tmp = tempfile::tempdir().unwrap();
+    let absent = ShardDir::of(tmp.path().join("nowhere"), SHARD);
+    assert_eq!(absent.epochs().unwrap(), []);
+    assert_eq!(absent.latest_epoch().unwrap(), None);
+    assert!(absent.temporaries().unwrap().is_empty());
+    assert_eq!(absent.fence().unwrap(), Fence(0));
+}
+
+#[test]
+fn the_store_reports_its_latest_epoch_and_unreadable_epochs() {
+    assert!(!FileStoreConfig::new().is_keyed());
+    let tmp = tempfile::tempdir().unwrap();
+    let mut store = open(tmp.path());
+    assert_eq!(store.latest_epoch().unwrap(), None);
+    let mut authority = store.claim().unwrap();
+    commit(&mut store, &mut authority);
+    commit(&mut store, &mut authority);
+    assert_eq!(store.latest_epoch().unwrap(), Some(Epoch(2)));
+    assert_eq!(store.epochs().unwrap(), [Epoch(1), Epoch(2)]);
+    // An epoch that is not there is `None`; one that cannot be read (here a
+    // directory where its file should be) is an I/O error, not `None`.
+    assert!(store.load_epoch(Epoch(3)).unwrap().is_none());
+    fs::create_dir(store.dir().epoch_path(Epoch(9))).unwrap();
+    match store.load_epoch(Epoch(9)) {
+        Err(StoreError::Io { op, .. }) => assert_eq!(op, "read"),
+        other => panic!("expected an I/O error, got {other:?}"),
+    }
+}
+
+#[test]
+fn opening_creates_the_shard_directory_and_unreadable_metadata_is_an_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("fresh");
+    let store = FileStore::<Reference>::open(&root, SHARD).unwrap();
+    assert!(store.dir().path().is_dir(), "open creates <root>/shard-1");
+    assert_eq!(store.dir().path(), ShardDir::of(&root, SHARD).path());
+
+    // Only a missing directory or fence file means "nothing yet": a shard
+    // path that is a file cannot be listed, a fence that is a directory
+    // cannot be read, and both are errors rather than an empty shard.
+    let file = tmp.path().join("not-a-dir");
+    fs::write(&file, b"").unwrap();
+    let listed = ShardDir::new(&file);
+    assert!(listed.epochs().is_err());
+    assert!(listed.temporaries().is_err());
+    let dir = ShardDir::of(tmp.path().join("other"), SHARD);
+    fs::create_dir_all(dir.fence_path()).unwrap();
+    assert!(matches!(dir.fence(), Err(StoreError::Io { .. })));
+}
+
 #[test]
 fn invalid_metadata_and_unusable_paths_are_typed_errors() {
     let tmp = tempfile::tempdir().unwrap();

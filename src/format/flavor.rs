@@ -106,6 +106,15 @@ mod tests {
         assert!(!encodes_to(&1u64, &[0x81, 0x00]));
         assert!(!encodes_to(&1u64, &[1, 0]));
         assert!(!encodes_to(&300u64, &[0xac]));
+        // Same length, other value: a varint, a single byte, a long string.
+        assert!(!encodes_to(&1u64, &[2]));
+        assert!(!encodes_to(&1u8, &[2]));
+        assert!(encodes_to(&7u8, &[7]));
+        let long = "x".repeat(40);
+        let mut other = postcard::to_allocvec(&long).unwrap();
+        assert!(encodes_to(&long[..], &other));
+        other[20] = b'y';
+        assert!(!encodes_to(&long[..], &other));
         let (v, rest): (u64, _) = postcard::take_from_bytes(&[0x81, 0x00]).unwrap();
         assert_eq!(
             (v, rest.len()),

@@ -1,0 +1,235 @@
+//! What operators and logs see: every `Display` and `Debug` of the public
+//! types says what the value is, names the part of a bundle a rejection is
+//! about, and never shows a key or a dormant value's content.
+
+#![cfg(feature = "reference")]
+
+mod common;
+
+use caelmor_persist::reference::Reference;
+use caelmor_persist::{
+    DigestKey, Edge, ItemId, ItemLocation, MemStore, Part, PlayerId, Rejection, Restore, Save,
+    ShardId, Store, System, ZoneId,
+};
+use common::{authority, keyed_authority, save, tiny};
+
+#[test]
+fn edges_name_themselves() {
+    let names = [
+        (Edge::NpcZone, "npc→zone"),
+        (Edge::ItemZone, "item→zone"),
+        (Edge::ItemPlayer, "item→player"),
+        (Edge::ItemOwner, "item→player (owner)"),
+        (Edge::ItemItem, "item→item"),
+        (Edge::QuestPlayer, "quest→player"),
+        (Edge::QuestZone, "quest→zone"),
+    ];
+    for (edge, name) in names {
+        assert_eq!(edge.name(), name);
+        assert_eq!(edge.to_string(), name);
+    }
+    let r = Rejection::DanglingRef {
+        edge: Edge::ItemOwner,
+        from: 4,
+        to: 9,
+    };
+    assert_eq!(
+        r.to_string(),
+        "E-DANGLING-REF: item→player (owner): item id 4 names player id 9, which this bundle does not hold"
+    );
+}
+
+#[test]
+fn parts_name_where_in_the_bundle() {
+    let parts = [
+        (Part::Frame, "frame"),
+        (Part::Header, "header"),
+        (Part::SectionTable, "section table"),
+        (Part::Section(System::Npc), "npc section index"),
+        (Part::Payload(System::Item), "item section payload"),
+        (Part::Record(System::Quest, 7), "quest record at position 7"),
+    ];
+    for (part, shown) in parts {
+        assert_eq!(part.to_string(), shown);
+    }
+    assert_eq!(
+        Rejection::NonCanonical {
+            part: Part::Record(System::Player, 0)
+        }
+        .to_string(),
+        "E-NONCANONICAL: the player record at position 0 decodes but is not in its one canonical encoding"
+    );
+    assert_eq!(
+        Rejection::TrailingBytes {
+            part: Part::Payload(System::Npc),
+            extra: 3
+        }
+        .to_string(),
+        "E-TRAILING: 3 unexpected bytes after the end of the npc section payload"
+    );
+}
+
+#[test]
+fn item_locations_say_where() {
+    assert_eq!(ItemLocation::Zone(ZoneId(2)).to_string(), "in zone#2");
+    assert_eq!(
+        ItemLocation::Player(PlayerId(3)).to_string(),
+        "held by player#3"
+    );
+    assert_eq!(
+        ItemLocation::Container(ItemId(4)).to_string(),
+        "inside item#4"
+    );
+}
+
+#[test]
+fn authorities_show_their_claim_but_never_their_key() {
+    let plain = authority();
+    assert!(!plain.is_keyed());
+    let shown = format!("{plain:?}");
+    for part in [
+        "ServerAuthority",
+        "caelmor-reference",
+        "shard#1",
+        "fence#1",
+        "epoch#1",
+        "keyed: false",
+    ] {
+        assert!(shown.contains(part), "{shown} lacks {part}");
+    }
+
+    let keyed = keyed_authority([0xab; 32]);
+    assert!(keyed.is_keyed());
+    let shown = format!("{keyed:?}");
+    assert!(shown.contains("keyed: true"), "{shown}");
+    assert!(
+        !shown.contains("171") && !shown.contains("ab, ab"),
+        "{shown}"
+    );
+    assert_eq!(
+        format!("{:?}", DigestKey::from_bytes([0xab; 32])),
+        "DigestKey(<redacted>)"
+    );
+}
+
+#[test]
+fn chain_values_show_schema_state_and_position() {
+    let shard = tiny();
+    let mut store = MemStore::<Reference>::new(ShardId(5));
+    let mut authority = store.claim().unwrap();
+
+    let save_start = format!("{:?}", Save::begin(&authority));
+    for part in ["Save", "caelmor-reference", "Start", "shard#5", "epoch#1"] {
+        assert!(save_start.contains(part), "{save_start} lacks {part}");
+    }
+    let players_done = format!(
+        "{:?}",
+        Save::begin(&authority).players(&shard.players).unwrap()
+    );
+    assert!(players_done.contains("PlayerDone"), "{players_done}");
+
+    let sealed = save(&shard, &authority).unwrap();
+    let len = sealed.bytes().len();
+    let shown = format!("{sealed:?}");
+    for part in [
+        "Sealed".to_owned(),
+        "caelmor-reference".to_owned(),
+        "shard#5".to_owned(),
+        "epoch#1".to_owned(),
+        "fence#1".to_owned(),
+        format!("bytes: {len}"),
+    ] {
+        assert!(shown.contains(&part), "{shown} lacks {part}");
+    }
+    store.commit(sealed, &mut authority).unwrap();
+
+    let loaded = store.load_latest().unwrap().unwrap();
+    assert_eq!(
+        format!("{loaded:?}"),
+        format!("Loaded {{ epoch: epoch#1, bytes: {len} }}")
+    );
+    let restore = Restore::open(loaded, &authority).unwrap();
+    let shown = format!("{restore:?}");
+    for part in [
+        "Restore",
+        "caelmor-reference",
+        "Start",
+        "shard#5",
+        "epoch#1",
+    ] {
+        assert!(shown.contains(part), "{shown} lacks {part}");
+    }
+    let (r, players) = restore.players();
+    // A dormant value shows its type, never its content.
+    let shown = format!("{players:?}");
+    assert!(
+        shown.contains("Dormant") && shown.contains("Player"),
+        "{shown}"
+    );
+    assert!(!shown.contains("Kaelmor"), "{shown}");
+    let (r, _) = r.world();
+    let (r, _) = r.npcs();
+    let (r, _) = r.items();
+    let (r, _) = r.quests();
+    let active = r.activate(&authority).unwrap();
+    let shown = format!("{active:?}");
+    assert!(
+        shown.contains("Activation") && shown.contains("caelmor-reference"),
+        "{shown}"
+    );
+    assert_eq!(active.activate(players).unwrap(), shard.players);
+}
+
+#[test]
+fn summaries_and_commit_errors_show_what_they_hold() {
+    let shard = tiny();
+    let authority = authority();
+    let sealed = save(&shard, &authority).unwrap();
+    let verified =
+        caelmor_persist::verify(sealed.bytes(), &caelmor_persist::VerifyOptions::new()).unwrap();
+    let hex = verified.summary.digest_hex();
+    assert_eq!(hex.len(), 64);
+    let expected: String = sealed.digest().iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!(hex, expected);
+
+    // A bundle sealed under another store's authority is refused and
+    // handed back; the error shows both the cause and the bundle.
+    let mut other = MemStore::<Reference>::new(ShardId(1));
+    let mut other_authority = other.claim().unwrap();
+    let err = other.commit(sealed, &mut other_authority).unwrap_err();
+    let shown = format!("{err:?}");
+    assert!(
+        shown.starts_with("CommitError") && shown.contains("Sealed"),
+        "{shown}"
+    );
+    assert_eq!(err.to_string(), err.error.to_string());
+    let source = std::error::Error::source(&err).expect("the store error is the source");
+    assert_eq!(source.to_string(), err.error.to_string());
+
+    let shown = format!("{other:?}");
+    for part in ["MemStore", "shard#1", "fence#1", "latest: None"] {
+        assert!(shown.contains(part), "{shown} lacks {part}");
+    }
+}
+
+#[test]
+fn file_stores_show_their_shard_and_claim() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut store = caelmor_persist::FileStore::<Reference>::open(tmp.path(), ShardId(3)).unwrap();
+    let shown = format!("{store:?}");
+    for part in [
+        "FileStore",
+        "caelmor-reference",
+        "shard#3",
+        "shard-3",
+        "claimed: false",
+    ] {
+        assert!(shown.contains(part), "{shown} lacks {part}");
+    }
+    store.claim().unwrap();
+    let shown = format!("{store:?}");
+    assert!(
+        shown.contains("claimed: true") && shown.contains("fence#1"),
+        "{shown}"
+    );
+}
