@@ -21,7 +21,7 @@ use core::marker::PhantomData;
 use crate::authority::ServerAuthority;
 use crate::check;
 use crate::format::wire::{Header, ItemEntry, NpcEntry, QuestEntryRef};
-use crate::format::writer::BundleWriter;
+use crate::format::writer::{BundleWriter, IndexEntry};
 use crate::format::{DIGEST_LEN, DigestKey};
 use crate::gate;
 use crate::ids::{Epoch, Fence, ItemId, NpcId, PlayerId, QuestId, ShardId, ZoneId};
@@ -121,6 +121,35 @@ where
     refs
 }
 
+/// The player and world steps: sections that refer to nothing and whose
+/// index is their ids alone. Returns the sorted ids, which later steps
+/// resolve references against.
+fn id_section<'r, R, I>(
+    writer: &mut BundleWriter,
+    system: System,
+    records: impl IntoIterator<Item = &'r R>,
+    id: impl Fn(&R) -> I,
+) -> Result<Vec<I>, Rejection>
+where
+    R: serde::Serialize + 'r,
+    I: Ord + Copy + Into<u64>,
+    for<'a> &'a I: IndexEntry,
+{
+    let refs = canonical(records, &id);
+    let ids: Vec<I> = refs.iter().map(|r| id(r)).collect();
+    check::sorted_unique(system, ids.iter().map(|&i| i.into()))?;
+    writer.section(
+        system,
+        &refs,
+        |index| {
+            ids.iter().for_each(|i| index.push(i));
+            Ok(())
+        },
+        |r| id(r).into(),
+    )?;
+    Ok(ids)
+}
+
 impl<S: Schema, St: State> Save<S, St> {
     fn advance<Next: State>(self) -> Save<S, Next> {
         Save {
@@ -187,19 +216,12 @@ impl<S: Schema> Save<S, Start> {
         mut self,
         records: impl IntoIterator<Item = &'r S::Player>,
     ) -> Result<Save<S, PlayerDone>, Rejection> {
-        let refs = canonical(records, |r| r.id());
-        let ids: Vec<PlayerId> = refs.iter().map(|r| r.id()).collect();
-        check::sorted_unique(System::Player, ids.iter().map(|p| p.0))?;
-        self.writer.section(
+        self.players = id_section(
+            &mut self.writer,
             System::Player,
-            &refs,
-            |index| {
-                ids.iter().for_each(|id| index.push(id));
-                Ok(())
-            },
-            |r| r.id().0,
+            records,
+            |r: &S::Player| r.id(),
         )?;
-        self.players = ids;
         Ok(self.advance())
     }
 }
@@ -213,19 +235,9 @@ impl<S: Schema> Save<S, PlayerDone> {
         mut self,
         records: impl IntoIterator<Item = &'r S::World>,
     ) -> Result<Save<S, WorldDone>, Rejection> {
-        let refs = canonical(records, |r| r.id());
-        let ids: Vec<ZoneId> = refs.iter().map(|r| r.id()).collect();
-        check::sorted_unique(System::World, ids.iter().map(|z| z.0))?;
-        self.writer.section(
-            System::World,
-            &refs,
-            |index| {
-                ids.iter().for_each(|id| index.push(id));
-                Ok(())
-            },
-            |r| r.id().0,
-        )?;
-        self.zones = ids;
+        self.zones = id_section(&mut self.writer, System::World, records, |r: &S::World| {
+            r.id()
+        })?;
         Ok(self.advance())
     }
 }
