@@ -92,6 +92,7 @@
 
 mod digest;
 pub(crate) mod flavor;
+mod index_reader;
 pub(crate) mod reader;
 pub(crate) mod wire;
 pub(crate) mod writer;

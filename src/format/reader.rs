@@ -4,13 +4,13 @@
 use serde::{Deserialize, Serialize};
 
 use super::flavor::encodes_to;
-use super::wire::{Header, ItemEntry, NpcEntry, QuestEntry, SectionStamp, StructuralIndex};
+use super::index_reader;
+use super::wire::{Header, SectionStamp, StructuralIndex};
 use super::{
     CANONICAL_TABLE, DIGEST_LEN, DigestKey, FORMAT_VERSION, MAGIC, PREAMBLE_LEN, digest,
     digest_matches,
 };
 use crate::check;
-use crate::ids::{PlayerId, ZoneId};
 use crate::rejection::{Part, Rejection};
 use crate::system::System;
 
@@ -30,7 +30,7 @@ pub(crate) struct Parsed<'a> {
 
 /// Decodes one `T` from the front of `input`, requiring that it re-encodes to
 /// exactly the bytes it was decoded from.
-fn take<'a, T>(input: &mut &'a [u8], part: Part) -> Result<T, Rejection>
+pub(crate) fn take<'a, T>(input: &mut &'a [u8], part: Part) -> Result<T, Rejection>
 where
     T: Deserialize<'a> + Serialize,
 {
@@ -209,23 +209,23 @@ pub(crate) fn parse<'a>(bytes: &'a [u8], key: Option<&DigestKey>) -> Result<Pars
         let part = Part::Section(system);
         match system {
             System::Player => {
-                index.players = take::<Vec<PlayerId>>(&mut body, part)?;
+                index.players = index_reader::players(&mut body, part)?;
                 check::sorted_unique(system, index.players.iter().map(|p| p.0))?;
             }
             System::World => {
-                index.zones = take::<Vec<ZoneId>>(&mut body, part)?;
+                index.zones = index_reader::zones(&mut body, part)?;
                 check::sorted_unique(system, index.zones.iter().map(|z| z.0))?;
             }
             System::Npc => {
-                index.npcs = take::<Vec<NpcEntry>>(&mut body, part)?;
+                index.npcs = index_reader::npcs(&mut body, part)?;
                 check::npcs(&index.npcs, &index.zones, |_| {})?;
             }
             System::Item => {
-                index.items = take::<Vec<ItemEntry>>(&mut body, part)?;
+                index.items = index_reader::items(&mut body, part)?;
                 check::items(&index.items, &index.players, &index.zones, |_| {})?;
             }
             System::Quest => {
-                index.quests = take::<Vec<QuestEntry>>(&mut body, part)?;
+                index.quests = index_reader::quests(&mut body, part)?;
                 check::quests(&index.quests, &index.players, &index.zones, |_| {})?;
             }
         }
