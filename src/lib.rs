@@ -131,6 +131,7 @@ mod check;
 pub mod format;
 pub mod gate;
 mod ids;
+mod parallel;
 mod rejection;
 mod restore;
 mod save;

@@ -190,25 +190,45 @@ impl<S: Schema> Restore<S, Start> {
         let parsed = parse_expected(loaded.bytes(), &options)?;
         let ix = &parsed.index;
         let p = &parsed.payloads;
-        let players =
-            reader::records::<S::Player>(p[0], ix.players.len(), System::Player, |n, r| {
-                same(r.id() == ix.players[n])
+        // Rule 10. The item section is usually most of a shard's records:
+        // it is decoded on a second core while this one decodes the other
+        // four. Each section's answer is kept and the first failure in
+        // section order is reported, so the rejection is the one a single
+        // thread would give.
+        let items = || {
+            reader::records::<S::Item>(p[3], ix.items.len(), System::Item, |n, r| {
+                same(item_entry(r) == ix.items[n])
+            })
+        };
+        let others = || {
+            let players =
+                reader::records::<S::Player>(p[0], ix.players.len(), System::Player, |n, r| {
+                    same(r.id() == ix.players[n])
+                })?;
+            let zones =
+                reader::records::<S::World>(p[1], ix.zones.len(), System::World, |n, r| {
+                    same(r.id() == ix.zones[n])
+                })?;
+            let npcs = reader::records::<S::Npc>(p[2], ix.npcs.len(), System::Npc, |n, r| {
+                same(npc_entry(r) == ix.npcs[n])
             })?;
-        let zones = reader::records::<S::World>(p[1], ix.zones.len(), System::World, |n, r| {
-            same(r.id() == ix.zones[n])
-        })?;
-        let npcs = reader::records::<S::Npc>(p[2], ix.npcs.len(), System::Npc, |n, r| {
-            same(npc_entry(r) == ix.npcs[n])
-        })?;
-        let items = reader::records::<S::Item>(p[3], ix.items.len(), System::Item, |n, r| {
-            same(item_entry(r) == ix.items[n])
-        })?;
-        let quests = reader::records::<S::Quest>(p[4], ix.quests.len(), System::Quest, |n, r| {
-            // Field by field: the same test as comparing the record's whole
-            // index entry, without building a zone list per quest.
-            let e = &ix.quests[n];
-            same(r.id() == e.id && r.owner() == e.owner && r.zone_context() == e.zones)
-        })?;
+            Ok((players, zones, npcs))
+        };
+        let quests = || {
+            reader::records::<S::Quest>(p[4], ix.quests.len(), System::Quest, |n, r| {
+                // Field by field: the same test as comparing the record's
+                // whole index entry, without building a zone list per quest.
+                let e = &ix.quests[n];
+                same(r.id() == e.id && r.owner() == e.owner && r.zone_context() == e.zones)
+            })
+        };
+        let (items, (others, quests)) = if p[3].len() >= SECOND_CORE_FROM {
+            crate::parallel::join(items, || (others(), quests()))
+        } else {
+            (items(), (others(), quests()))
+        };
+        let (players, zones, npcs) = others?;
+        let (items, quests) = (items?, quests?);
         Ok(Restore {
             token: unique_token(),
             authority: authority.token,
@@ -228,6 +248,10 @@ impl<S: Schema> Restore<S, Start> {
         self.step(|r| core::mem::take(&mut r.player_section))
     }
 }
+
+/// An item payload at least this large is decoded on a second core: below
+/// it, starting a thread costs more than it saves.
+const SECOND_CORE_FROM: usize = 256 * 1024;
 
 fn same(equal: bool) -> Result<(), &'static str> {
     if equal {

@@ -46,10 +46,8 @@ const TWO_THREADS_FROM: usize = 1 << 20;
 /// for the right) and the rest are hashed independently and joined at the
 /// root, giving exactly `blake3::hash` / `blake3::keyed_hash` of the whole.
 pub(crate) fn digest(bytes: &[u8], key: Option<&DigestKey>) -> [u8; DIGEST_LEN] {
-    if bytes.len() >= TWO_THREADS_FROM
-        && let Some(hash) = digest_two_threads(bytes, key)
-    {
-        return hash;
+    if bytes.len() >= TWO_THREADS_FROM {
+        return digest_two_threads(bytes, key);
     }
     let hash = match key {
         Some(k) => blake3::keyed_hash(&k.0, bytes),
@@ -58,38 +56,31 @@ pub(crate) fn digest(bytes: &[u8], key: Option<&DigestKey>) -> [u8; DIGEST_LEN] 
     *hash.as_bytes()
 }
 
-/// [`digest`] of an input longer than one chunk, on two threads; `None` if
-/// the second thread cannot be started (the caller then uses one).
-fn digest_two_threads(bytes: &[u8], key: Option<&DigestKey>) -> Option<[u8; DIGEST_LEN]> {
+/// [`digest`] of an input longer than one chunk, on two threads.
+fn digest_two_threads(bytes: &[u8], key: Option<&DigestKey>) -> [u8; DIGEST_LEN] {
     use blake3::hazmat::{HasherExt, Mode, left_subtree_len, merge_subtrees_root};
 
     let hasher = || match key {
         Some(k) => blake3::Hasher::new_keyed(&k.0),
         None => blake3::Hasher::new(),
     };
-    let split = usize::try_from(left_subtree_len(bytes.len() as u64)).ok()?;
+    // The left subtree is never longer than the input, so it fits a usize.
+    let split = usize::try_from(left_subtree_len(bytes.len() as u64)).unwrap_or(bytes.len());
     let (left, right) = bytes.split_at(split);
-    let (left_cv, right_cv) = std::thread::scope(|scope| {
-        let right_cv = std::thread::Builder::new()
-            .name("caelmor-digest".into())
-            .spawn_scoped(scope, || {
-                hasher()
-                    .set_input_offset(split as u64)
-                    .update(right)
-                    .finalize_non_root()
-            })
-            .ok()?;
-        let left_cv = hasher().update(left).finalize_non_root();
-        match right_cv.join() {
-            Ok(cv) => Some((left_cv, cv)),
-            Err(panic) => std::panic::resume_unwind(panic),
-        }
-    })?;
+    let (right_cv, left_cv) = crate::parallel::join(
+        || {
+            hasher()
+                .set_input_offset(split as u64)
+                .update(right)
+                .finalize_non_root()
+        },
+        || hasher().update(left).finalize_non_root(),
+    );
     let mode = match key {
         Some(k) => Mode::KeyedHash(&k.0),
         None => Mode::Hash,
     };
-    Some(*merge_subtrees_root(&left_cv, &right_cv, mode).as_bytes())
+    *merge_subtrees_root(&left_cv, &right_cv, mode).as_bytes()
 }
 
 /// Constant-time comparison of a stored digest with a computed one.
@@ -118,12 +109,12 @@ mod tests {
             let input = &data[..len];
             assert_eq!(
                 digest_two_threads(input, None),
-                Some(*blake3::hash(input).as_bytes()),
+                *blake3::hash(input).as_bytes(),
                 "{len}"
             );
             assert_eq!(
                 digest_two_threads(input, Some(&key)),
-                Some(*blake3::keyed_hash(&key.0, input).as_bytes()),
+                *blake3::keyed_hash(&key.0, input).as_bytes(),
                 "{len} keyed"
             );
         }
