@@ -20,16 +20,14 @@ use core::fmt;
 use core::marker::PhantomData;
 
 use crate::authority::{ServerAuthority, unique_token};
-use crate::format::reader;
+use crate::format::typed_reader;
 use crate::gate::RestoreComplete;
 use crate::ids::{Epoch, ShardId};
 use crate::rejection::Rejection;
-use crate::save::{item_entry, npc_entry};
-use crate::schema::{PlayerRecord, QuestRecord, Schema, WorldRecord};
+use crate::schema::Schema;
 use crate::state::{ItemDone, NpcDone, PlayerDone, QuestDone, Start, State, WorldDone};
 use crate::store::Loaded;
-use crate::system::System;
-use crate::verify::{Summary, VerifyOptions, parse_expected};
+use crate::verify::{Summary, VerifyOptions};
 
 /// A verified bundle being handed out section by section, at state `St`.
 ///
@@ -177,6 +175,11 @@ impl<S: Schema> Restore<S, Start> {
     /// it loaded; then every record decodes canonically and reproduces the
     /// structural index.
     ///
+    /// A valid bundle is read in one pass per section, with the item
+    /// section's records decoded on a second core; a bundle that breaks any
+    /// rule is then read again rule by rule, so that the rejection is always
+    /// the first rule broken, as the specification orders them.
+    ///
     /// # Errors
     /// The first [`Rejection`]; nothing of the bundle is handed out.
     pub fn open(loaded: Loaded, authority: &ServerAuthority<S>) -> Result<Self, Rejection> {
@@ -187,57 +190,22 @@ impl<S: Schema> Restore<S, Start> {
         if let Some(key) = &authority.key {
             options = options.key(key.clone());
         }
-        let parsed = parse_expected(loaded.bytes(), &options)?;
-        let ix = &parsed.index;
-        let p = &parsed.payloads;
-        // Rule 10. The item section is usually most of a shard's records:
-        // it is decoded on a second core while this one decodes the other
-        // four. Each section's answer is kept and the first failure in
-        // section order is reported, so the rejection is the one a single
-        // thread would give.
-        let items = || {
-            reader::records::<S::Item>(p[3], ix.items.len(), System::Item, |n, r| {
-                same(item_entry(r) == ix.items[n])
-            })
+        // The fast reader says only whether every rule holds; when one does
+        // not, the rule-by-rule reader names the first that fails, so the
+        // rejection never depends on which reader ran.
+        let opened = match typed_reader::open::<S>(loaded.bytes(), &options) {
+            Some(opened) => opened,
+            None => typed_reader::open_rule_by_rule::<S>(loaded.bytes(), &options)?,
         };
-        let others = || {
-            let players =
-                reader::records::<S::Player>(p[0], ix.players.len(), System::Player, |n, r| {
-                    same(r.id() == ix.players[n])
-                })?;
-            let zones =
-                reader::records::<S::World>(p[1], ix.zones.len(), System::World, |n, r| {
-                    same(r.id() == ix.zones[n])
-                })?;
-            let npcs = reader::records::<S::Npc>(p[2], ix.npcs.len(), System::Npc, |n, r| {
-                same(npc_entry(r) == ix.npcs[n])
-            })?;
-            Ok((players, zones, npcs))
-        };
-        let quests = || {
-            reader::records::<S::Quest>(p[4], ix.quests.len(), System::Quest, |n, r| {
-                // Field by field: the same test as comparing the record's
-                // whole index entry, without building a zone list per quest.
-                let e = &ix.quests[n];
-                same(r.id() == e.id && r.owner() == e.owner && r.zone_context() == e.zones)
-            })
-        };
-        let (items, (others, quests)) = if p[3].len() >= SECOND_CORE_FROM {
-            crate::parallel::join(items, || (others(), quests()))
-        } else {
-            (items(), (others(), quests()))
-        };
-        let (players, zones, npcs) = others?;
-        let (items, quests) = (items?, quests?);
         Ok(Restore {
             token: unique_token(),
             authority: authority.token,
-            summary: Summary::of(&parsed),
-            player_section: players,
-            world_section: zones,
-            npc_section: npcs,
-            item_section: items,
-            quest_section: quests,
+            summary: opened.summary,
+            player_section: opened.players,
+            world_section: opened.zones,
+            npc_section: opened.npcs,
+            item_section: opened.items,
+            quest_section: opened.quests,
             _state: PhantomData,
         })
     }
@@ -246,18 +214,6 @@ impl<S: Schema> Restore<S, Start> {
     #[must_use]
     pub fn players(self) -> (Restore<S, PlayerDone>, Dormant<Vec<S::Player>>) {
         self.step(|r| core::mem::take(&mut r.player_section))
-    }
-}
-
-/// An item payload at least this large is decoded on a second core: below
-/// it, starting a thread costs more than it saves.
-const SECOND_CORE_FROM: usize = 256 * 1024;
-
-fn same(equal: bool) -> Result<(), &'static str> {
-    if equal {
-        Ok(())
-    } else {
-        Err("the record's id or references differ from its index entry")
     }
 }
 

@@ -133,7 +133,7 @@ fn id_section<'r, R, I>(
 where
     R: serde::Serialize + 'r,
     I: Ord + Copy + Into<u64>,
-    for<'a> &'a I: IndexEntry,
+    I: IndexEntry,
 {
     let refs = canonical(records, &id);
     let ids: Vec<I> = refs.iter().map(|r| id(r)).collect();
@@ -142,7 +142,7 @@ where
         system,
         &refs,
         |index| {
-            ids.iter().for_each(|i| index.push(i));
+            ids.iter().for_each(|&i| index.push(i));
             Ok(())
         },
         |r| id(r).into(),

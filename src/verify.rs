@@ -44,6 +44,10 @@ impl VerifyOptions {
         self
     }
 
+    pub(crate) fn key_ref(&self) -> Option<&DigestKey> {
+        self.key.as_ref()
+    }
+
     /// Requires this schema name and version (`E-SCHEMA`).
     #[must_use]
     pub fn expect_schema(mut self, name: impl Into<String>, version: u32) -> Self {
@@ -67,7 +71,7 @@ impl VerifyOptions {
 }
 
 /// Rule 9 of the format: what the reader expects.
-fn expectations(header: &Header, options: &VerifyOptions) -> Result<(), Rejection> {
+pub(crate) fn expectations(header: &Header, options: &VerifyOptions) -> Result<(), Rejection> {
     if let Some((name, version)) = &options.schema
         && (*name != header.schema_name || *version != header.schema_version)
     {
@@ -165,26 +169,45 @@ impl Summary {
     }
 
     pub(crate) fn of(parsed: &Parsed<'_>) -> Summary {
-        let counts = parsed.index.counts();
+        Summary::new(
+            &parsed.header,
+            parsed.index.counts().map(|n| n as usize),
+            parsed.section_len,
+            parsed.payloads.map(<[u8]>::len),
+            parsed.digest,
+            parsed.frame_len,
+        )
+    }
+
+    /// From a header, each section's record count, encoded size and payload
+    /// size in [`System::ORDER`], the digest and the total size.
+    pub(crate) fn new(
+        header: &Header,
+        records: [usize; 5],
+        section_len: [u64; 5],
+        payload_len: [usize; 5],
+        digest: [u8; DIGEST_LEN],
+        total_bytes: u64,
+    ) -> Summary {
         let sections = System::ORDER.map(|system| {
             let i = system.position();
             SectionSummary {
                 system,
-                records: counts[i],
-                bytes: parsed.section_len[i],
-                payload_bytes: parsed.payloads[i].len() as u64,
+                records: records[i] as u64,
+                bytes: section_len[i],
+                payload_bytes: payload_len[i] as u64,
             }
         });
         Summary {
             format_version: FORMAT_VERSION,
-            shard: parsed.header.shard,
-            epoch: parsed.header.epoch,
-            fence: parsed.header.fence,
-            schema_name: parsed.header.schema_name.clone(),
-            schema_version: parsed.header.schema_version,
+            shard: header.shard,
+            epoch: header.epoch,
+            fence: header.fence,
+            schema_name: header.schema_name.clone(),
+            schema_version: header.schema_version,
             sections,
-            digest: parsed.digest,
-            total_bytes: parsed.frame_len,
+            digest,
+            total_bytes,
         }
     }
 }

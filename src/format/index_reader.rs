@@ -18,6 +18,7 @@ use super::wire::{ItemEntry, NpcEntry, QuestEntry};
 use crate::ids::{ItemId, NpcId, PlayerId, QuestId, ZoneId};
 use crate::rejection::{Part, Rejection};
 use crate::schema::ItemLocation;
+use crate::system::System;
 
 /// A cursor over index bytes that remembers whether everything it read was
 /// in its shortest form.
@@ -69,6 +70,25 @@ impl Cursor<'_> {
     #[inline]
     fn u64(&mut self) -> Result<u64, Error> {
         self.varint::<10, 1>()
+    }
+
+    /// Steps over a `u64` varint without assembling its value: eight bytes
+    /// at a time, the varint ends at the first byte whose top bit is clear.
+    /// Accepts and refuses exactly what [`Cursor::u64`] does.
+    #[inline]
+    fn skip_u64(&mut self) -> Result<(), Error> {
+        if let Some(word) = self.rest.first_chunk::<8>() {
+            let ends = !u64::from_le_bytes(*word) & 0x8080_8080_8080_8080;
+            if ends != 0 {
+                // At most eight bytes: at most 56 bits, never an overflow.
+                let len = (ends.trailing_zeros() / 8 + 1) as usize;
+                self.canonical &= len == 1 || word[len - 1] != 0;
+                self.rest = &self.rest[len..];
+                return Ok(());
+            }
+        }
+        // Nine or ten bytes, or fewer than eight left.
+        self.u64().map(drop)
     }
 
     /// An enum's variant index: postcard writes it as a `u32` varint.
@@ -186,6 +206,68 @@ pub(crate) fn quests(input: &mut &[u8], part: Part) -> Result<Vec<QuestEntry>, R
     index(input, part, quest)
 }
 
+/// The item index whose entries [`walk`] returned, as values.
+pub(crate) fn item_entries(entries: &[u8], count: usize) -> Option<Vec<ItemEntry>> {
+    let mut cursor = Cursor {
+        rest: entries,
+        canonical: true,
+    };
+    let mut out = Vec::with_capacity(count.min(entries.len()));
+    for _ in 0..count {
+        out.push(item(&mut cursor).ok()?);
+    }
+    (cursor.canonical && cursor.rest.is_empty()).then_some(out)
+}
+
+/// Walks one index without keeping it, for the typed restore's one-pass
+/// reader: checks that it decodes and is canonical, advances `input` past
+/// it and returns its entry count and the bytes of its entries (after the
+/// count), which the reader then compares with the records' own entries.
+/// `None` when the index is not valid; which rule failed is for
+/// [`reader::parse`](super::reader::parse) to say.
+pub(crate) fn walk<'a>(input: &mut &'a [u8], system: System) -> Option<(usize, &'a [u8])> {
+    let mut cursor = Cursor {
+        rest: input,
+        canonical: true,
+    };
+    let count = usize::try_from(cursor.u64().ok()?).ok()?;
+    let entries = cursor.rest;
+    let skip: fn(&mut Cursor<'_>) -> Result<(), Error> = match system {
+        System::Player | System::World => |c| c.skip_u64(),
+        System::Npc => |c| {
+            c.skip_u64()?;
+            c.skip_u64()
+        },
+        System::Item => |c| {
+            c.skip_u64()?;
+            if c.variant()? > 2 {
+                return Err(Error::SerdeDeCustom);
+            }
+            c.skip_u64()?;
+            match c.byte()? {
+                0 => Ok(()),
+                1 => c.skip_u64(),
+                _ => Err(Error::DeserializeBadOption),
+            }
+        },
+        System::Quest => |c| {
+            c.skip_u64()?;
+            c.skip_u64()?;
+            let zones = c.u64()?;
+            (0..zones).try_for_each(|_| c.skip_u64())
+        },
+    };
+    for _ in 0..count {
+        skip(&mut cursor).ok()?;
+    }
+    if !cursor.canonical {
+        return None;
+    }
+    let walked = &entries[..entries.len() - cursor.rest.len()];
+    *input = cursor.rest;
+    Some((count, walked))
+}
+
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;
@@ -194,7 +276,6 @@ mod tests {
 
     use super::*;
     use crate::format::reader::take;
-    use crate::system::System;
 
     const PART: Part = Part::Section(System::Item);
 

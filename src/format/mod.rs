@@ -94,6 +94,7 @@ mod digest;
 pub(crate) mod flavor;
 mod index_reader;
 pub(crate) mod reader;
+pub(crate) mod typed_reader;
 pub(crate) mod wire;
 pub(crate) mod writer;
 

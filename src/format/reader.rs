@@ -48,7 +48,7 @@ where
 }
 
 /// Rules 1-4: magic, version, frame length, digest. Returns the body.
-fn frame<'a>(
+pub(crate) fn frame<'a>(
     bytes: &'a [u8],
     key: Option<&DigestKey>,
 ) -> Result<(&'a [u8], [u8; DIGEST_LEN]), Rejection> {
@@ -119,7 +119,7 @@ fn frame<'a>(
 }
 
 /// Rule 6: the section table names each system once, in order.
-fn section_table(tags: &[u8]) -> Result<(), Rejection> {
+pub(crate) fn section_table(tags: &[u8]) -> Result<(), Rejection> {
     let mut seen = [false; 5];
     for &tag in tags {
         let system = System::from_tag(tag).ok_or(Rejection::Frame {
@@ -148,7 +148,7 @@ fn section_table(tags: &[u8]) -> Result<(), Rejection> {
 }
 
 /// Rule 7 for one section: the stamp, then the index.
-fn stamp(body: &mut &[u8], system: System, header: &Header) -> Result<(), Rejection> {
+pub(crate) fn stamp(body: &mut &[u8], system: System, header: &Header) -> Result<(), Rejection> {
     let part = Part::Section(system);
     let stamp: SectionStamp = take(body, part)?;
     if stamp.system != system as u8 {
@@ -173,7 +173,7 @@ fn stamp(body: &mut &[u8], system: System, header: &Header) -> Result<(), Reject
     Ok(())
 }
 
-fn payload<'a>(body: &mut &'a [u8]) -> Result<&'a [u8], Rejection> {
+pub(crate) fn payload<'a>(body: &mut &'a [u8]) -> Result<&'a [u8], Rejection> {
     let Some((len, rest)) = body.split_first_chunk::<8>() else {
         return Err(Rejection::Truncated {
             part: "section payload length",

@@ -30,13 +30,13 @@ pub(crate) trait IndexEntry {
     fn write(&self, buf: &mut Vec<u8>);
 }
 
-impl IndexEntry for &PlayerId {
+impl IndexEntry for PlayerId {
     fn write(&self, buf: &mut Vec<u8>) {
         varint(buf, self.0);
     }
 }
 
-impl IndexEntry for &ZoneId {
+impl IndexEntry for ZoneId {
     fn write(&self, buf: &mut Vec<u8>) {
         varint(buf, self.0);
     }
@@ -293,11 +293,11 @@ mod tests {
             varint(&mut v, a);
             assert_eq!(v, postcard::to_allocvec(&a).unwrap(), "{a}");
             assert_eq!(
-                written(&PlayerId(a)),
+                written(PlayerId(a)),
                 postcard::to_allocvec(&PlayerId(a)).unwrap()
             );
             assert_eq!(
-                written(&ZoneId(a)),
+                written(ZoneId(a)),
                 postcard::to_allocvec(&ZoneId(a)).unwrap()
             );
             for &b in &ids[..4] {
