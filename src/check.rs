@@ -149,16 +149,11 @@ impl Order {
 /// two passes: first ids strictly increasing over the whole section, then
 /// `references` entry by entry. The first reference error is held until
 /// every id's order is checked, because an order error anywhere comes first.
-///
-/// `visit` sees every entry, in order, until an order error: the save chain
-/// writes the section's index with it, so that checking and writing the
-/// index take one pass over the records, not two.
 fn one_pass<E>(
     system: System,
     entries: &[E],
     id: impl Fn(&E) -> u64,
     mut references: impl FnMut(&E) -> Result<(), Rejection>,
-    mut visit: impl FnMut(&E),
 ) -> Result<(), Rejection> {
     let mut order = Order::new(system);
     let mut dangling = None;
@@ -169,7 +164,6 @@ fn one_pass<E>(
         {
             dangling = Some(rejection);
         }
-        visit(e);
     }
     dangling.map_or(Ok(()), Err)
 }
@@ -235,31 +229,23 @@ fn resolve<T, K: Fn(&T) -> u64>(
 }
 
 /// Stage 21.2 §7, NPC → World: every NPC's zone is a zone of this bundle.
-/// `visit` sees each entry as it is checked (see [`one_pass`]).
-pub(crate) fn npcs<E: NpcView>(
-    entries: &[E],
-    zones: &[ZoneId],
-    visit: impl FnMut(&E),
-) -> Result<(), Rejection> {
+pub(crate) fn npcs<E: NpcView>(entries: &[E], zones: &[ZoneId]) -> Result<(), Rejection> {
     let zones = ids(zones);
     one_pass(
         System::Npc,
         entries,
         |e| e.id().0,
         |e| resolve(&zones, e.zone().0, Edge::NpcZone, e.id().0),
-        visit,
     )
 }
 
 /// Stage 21.2 §7, Item → World, Player: every location and owner resolves
 /// inside this bundle, and containment is acyclic, so every chain of
-/// containers ends in a zone or a player. `visit` sees each entry as it is
-/// checked (see [`one_pass`]).
+/// containers ends in a zone or a player.
 pub(crate) fn items<E: ItemView>(
     entries: &[E],
     players: &[PlayerId],
     zones: &[ZoneId],
-    visit: impl FnMut(&E),
 ) -> Result<(), Rejection> {
     let (players, zones) = (ids(players), ids(zones));
     // Lookups are only trusted once the ids are known to be strictly
@@ -287,7 +273,6 @@ pub(crate) fn items<E: ItemView>(
                 None => Ok(()),
             }
         },
-        visit,
     )?;
     if descending {
         // Every hop goes to a strictly smaller id, so no chain can come
@@ -347,13 +332,11 @@ fn containment_acyclic<E: ItemView, K: Fn(&E) -> u64>(
 }
 
 /// Stage 21.2 §7, Quest → PlayerSave and world context: the owner and every
-/// zone of the context resolve inside this bundle. `visit` sees each entry
-/// as it is checked (see [`one_pass`]).
+/// zone of the context resolve inside this bundle.
 pub(crate) fn quests<E: QuestView>(
     entries: &[E],
     players: &[PlayerId],
     zones: &[ZoneId],
-    visit: impl FnMut(&E),
 ) -> Result<(), Rejection> {
     let (players, zones) = (ids(players), ids(zones));
     one_pass(
@@ -366,7 +349,6 @@ pub(crate) fn quests<E: QuestView>(
                 .iter()
                 .try_for_each(|z| resolve(&zones, z.0, Edge::QuestZone, e.id().0))
         },
-        visit,
     )
 }
 
@@ -387,7 +369,7 @@ mod tests {
     fn self_containment_is_a_cycle_of_length_one() {
         let e = [item(1, ItemLocation::Container(ItemId(1)))];
         assert_eq!(
-            items(&e, &[], &[], |_| {}),
+            items(&e, &[], &[]),
             Err(Rejection::ContainmentCycle { item: ItemId(1) })
         );
     }
@@ -402,7 +384,7 @@ mod tests {
             item(5, ItemLocation::Container(ItemId(1))),
         ];
         assert_eq!(
-            items(&e, &[], &[ZoneId(1)], |_| {}),
+            items(&e, &[], &[ZoneId(1)]),
             Err(Rejection::ContainmentCycle { item: ItemId(2) })
         );
     }
@@ -413,7 +395,7 @@ mod tests {
         for i in 1..10_000 {
             e.push(item(i, ItemLocation::Container(ItemId(i - 1))));
         }
-        assert_eq!(items(&e, &[PlayerId(9)], &[], |_| {}), Ok(()));
+        assert_eq!(items(&e, &[PlayerId(9)], &[]), Ok(()));
     }
 
     #[test]
@@ -424,14 +406,14 @@ mod tests {
             item(2, ItemLocation::Zone(ZoneId(1))),
         ];
         assert_eq!(
-            items(&e, &[], &[ZoneId(1)], |_| {}),
+            items(&e, &[], &[ZoneId(1)]),
             Err(Rejection::DuplicateId {
                 system: System::Item,
                 id: 2
             })
         );
         assert_eq!(
-            items(&e[..2], &[], &[ZoneId(1)], |_| {}),
+            items(&e[..2], &[], &[ZoneId(1)]),
             Err(Rejection::DanglingRef {
                 edge: Edge::ItemZone,
                 from: 1,
@@ -450,17 +432,17 @@ mod tests {
         ];
         let players = [PlayerId(2), PlayerId(10)];
         assert_eq!(
-            items(&e, &players, &[], |_| {}),
+            items(&e, &players, &[]),
             Err(Rejection::ContainmentCycle { item: ItemId(8) })
         );
         assert_eq!(
-            items(&e[..2], &players, &[], |_| {}),
+            items(&e[..2], &players, &[]),
             Ok(()),
             "a container found by binary search"
         );
         let dangling = [item(3, ItemLocation::Container(ItemId(5)))];
         assert!(matches!(
-            items(&dangling, &players, &[], |_| {}),
+            items(&dangling, &players, &[]),
             Err(Rejection::DanglingRef { to: 5, .. })
         ));
     }

@@ -128,12 +128,11 @@ fn id_section<'r, R, I>(
     writer: &mut BundleWriter,
     system: System,
     records: impl IntoIterator<Item = &'r R>,
-    id: impl Fn(&R) -> I,
+    id: impl Fn(&R) -> I + Sync,
 ) -> Result<Vec<I>, Rejection>
 where
-    R: serde::Serialize + 'r,
-    I: Ord + Copy + Into<u64>,
-    I: IndexEntry,
+    R: crate::schema::Record + 'r,
+    I: Ord + Copy + Into<u64> + IndexEntry,
 {
     let refs = canonical(records, &id);
     let ids: Vec<I> = refs.iter().map(|r| id(r)).collect();
@@ -141,10 +140,8 @@ where
     writer.section(
         system,
         &refs,
-        |index| {
-            ids.iter().for_each(|&i| index.push(i));
-            Ok(())
-        },
+        || Ok(()),
+        |index| ids.iter().for_each(|&i| index.push(i)),
         |r| id(r).into(),
     )?;
     Ok(ids)
@@ -254,13 +251,13 @@ impl<S: Schema> Save<S, WorldDone> {
         records: impl IntoIterator<Item = &'r S::Npc>,
     ) -> Result<Save<S, NpcDone>, Rejection> {
         let refs = canonical(records, |r: &S::Npc| -> NpcId { r.id() });
-        // Checked and indexed straight from the records, in one pass: no
-        // index is built. The checks finish before any record is encoded.
+        // Checked and indexed straight from the records: no index is built.
         let zones = &self.zones;
         self.writer.section(
             System::Npc,
             &refs,
-            |index| check::npcs(&refs, zones, |r| index.push(npc_entry(*r))),
+            || check::npcs(&refs, zones),
+            |index| refs.iter().for_each(|r| index.push(npc_entry(*r))),
             |r| r.id().0,
         )?;
         Ok(self.advance())
@@ -284,7 +281,8 @@ impl<S: Schema> Save<S, NpcDone> {
         self.writer.section(
             System::Item,
             &refs,
-            |index| check::items(&refs, players, zones, |r| index.push(item_entry(*r))),
+            || check::items(&refs, players, zones),
+            |index| refs.iter().for_each(|r| index.push(item_entry(*r))),
             |r| r.id().0,
         )?;
         Ok(self.advance())
@@ -312,7 +310,8 @@ impl<S: Schema> Save<S, ItemDone> {
         self.writer.section(
             System::Quest,
             &refs,
-            |index| check::quests(&refs, players, zones, |r| index.push(entry(r))),
+            || check::quests(&refs, players, zones),
+            |index| refs.iter().for_each(|r| index.push(entry(r))),
             |r| r.id().0,
         )?;
         Ok(self.advance())

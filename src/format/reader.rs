@@ -218,15 +218,15 @@ pub(crate) fn parse<'a>(bytes: &'a [u8], key: Option<&DigestKey>) -> Result<Pars
             }
             System::Npc => {
                 index.npcs = index_reader::npcs(&mut body, part)?;
-                check::npcs(&index.npcs, &index.zones, |_| {})?;
+                check::npcs(&index.npcs, &index.zones)?;
             }
             System::Item => {
                 index.items = index_reader::items(&mut body, part)?;
-                check::items(&index.items, &index.players, &index.zones, |_| {})?;
+                check::items(&index.items, &index.players, &index.zones)?;
             }
             System::Quest => {
                 index.quests = index_reader::quests(&mut body, part)?;
-                check::quests(&index.quests, &index.players, &index.zones, |_| {})?;
+                check::quests(&index.quests, &index.players, &index.zones)?;
             }
         }
         payloads[system.position()] = payload(&mut body)?;

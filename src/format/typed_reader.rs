@@ -135,10 +135,10 @@ pub(crate) fn open<S: Schema>(bytes: &[u8], options: &VerifyOptions) -> Option<O
         check::sorted_unique(System::World, zone_ids.iter().map(|z| z.0)).ok()?;
 
         let npcs = records::<S::Npc>(&npc, |r, buf| npc_entry(r).write(buf))?;
-        check::npcs(&npcs.iter().collect::<Vec<_>>(), &zone_ids, |_| {}).ok()?;
+        check::npcs(&npcs.iter().collect::<Vec<_>>(), &zone_ids).ok()?;
 
         let item_index = index_reader::item_entries(item.entries, item.count)?;
-        check::items(&item_index, &player_ids, &zone_ids, |_| {}).ok()?;
+        check::items(&item_index, &player_ids, &zone_ids).ok()?;
         drop(item_index);
 
         let quests = records::<S::Quest>(&quest, |r, buf| {
@@ -149,13 +149,7 @@ pub(crate) fn open<S: Schema>(bytes: &[u8], options: &VerifyOptions) -> Option<O
             }
             .write(buf);
         })?;
-        check::quests(
-            &quests.iter().collect::<Vec<_>>(),
-            &player_ids,
-            &zone_ids,
-            |_| {},
-        )
-        .ok()?;
+        check::quests(&quests.iter().collect::<Vec<_>>(), &player_ids, &zone_ids).ok()?;
         Some((players, zones, npcs, quests, quest.len, quest.payload.len()))
     };
     let (items, rest) = if item.payload.len() >= SECOND_CORE_FROM {
@@ -291,9 +285,9 @@ mod tests {
         let ok = w.section(
             System::Player,
             &refs(players),
+            || Ok(()),
             |ix| {
                 players.iter().for_each(|r| ix.push(r.id));
-                Ok(())
             },
             |r| r.id.0,
         );
@@ -301,9 +295,9 @@ mod tests {
             w.section(
                 System::World,
                 &refs(zones),
+                || Ok(()),
                 |ix| {
                     zones.iter().for_each(|r| ix.push(r.id));
-                    Ok(())
                 },
                 |r| r.id.0,
             )
@@ -312,9 +306,9 @@ mod tests {
             w.section(
                 System::Npc,
                 &refs(npcs),
+                || Ok(()),
                 |ix| {
                     npcs.iter().for_each(|r| ix.push(npc_entry(r)));
-                    Ok(())
                 },
                 |r| r.id.0,
             )
@@ -323,9 +317,9 @@ mod tests {
             w.section(
                 System::Item,
                 &refs(items),
+                || Ok(()),
                 |ix| {
                     items.iter().for_each(|r| ix.push(item_entry(r)));
-                    Ok(())
                 },
                 |r| r.id.0,
             )
@@ -334,6 +328,7 @@ mod tests {
             w.section(
                 System::Quest,
                 &refs(quests),
+                || Ok(()),
                 |ix| {
                     quests.iter().for_each(|r| {
                         ix.push(QuestEntryRef {
@@ -342,7 +337,6 @@ mod tests {
                             zones: &r.zones,
                         });
                     });
-                    Ok(())
                 },
                 |r| r.id.0,
             )
