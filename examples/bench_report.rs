@@ -341,7 +341,7 @@ fn main() {
         );
     }
     println!(
-        "| FileStore commit | {} | {} | the commit's own I/O sequence by hand: write, fsync, rename, fsync dir, remove the pruned epoch, fsync dir | {:.2}× | — |",
+        "| FileStore commit | {} | {} | the commit's own I/O sequence by hand: write, fsync, rename, fsync dir, remove the pruned epoch | {:.2}× | — |",
         ms(commit_pair[0]),
         ms(commit_pair[2]),
         ratio(commit_pair[0], commit_pair[2])

@@ -186,8 +186,8 @@ pub fn write_fsync(path: &Path, bytes: &[u8]) {
 
 /// The I/O sequence a durable atomic replace needs, by hand: write a
 /// temporary file, fsync it, rename it to `epoch-<n>`, fsync the directory;
-/// then remove `epoch-<n - 1>` and fsync the directory again (what a store
-/// that keeps one epoch does after each commit).
+/// then remove `epoch-<n - 1>` (what a store that keeps one epoch does
+/// after each commit; like `FileStore`, without a second directory sync).
 ///
 /// # Panics
 /// On any I/O error.
@@ -200,9 +200,6 @@ pub fn atomic_replace(dir: &Path, n: u64, bytes: &[u8]) {
         .expect("fsync dir");
     if n > 0 {
         fs::remove_file(dir.join(format!("epoch-{}", n - 1))).expect("remove");
-        File::open(dir)
-            .and_then(|d| d.sync_all())
-            .expect("fsync dir");
     }
 }
 

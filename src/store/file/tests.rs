@@ -663,8 +663,7 @@ fn commit_path_is_the_documented_sequence() {
             Op::Sync,
             Op::Rename,
             Op::SyncDir,
-            Op::Remove,
-            Op::SyncDir
+            Op::Remove
         ]
     );
 }
