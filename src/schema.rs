@@ -101,16 +101,18 @@ pub trait Schema: 'static {
 /// A persisted record: serializable, decodable without borrowing the
 /// bundle, and plain data that may cross threads.
 ///
-/// Implemented for every `T: Serialize + DeserializeOwned + Send + Sync`; it
-/// only names the bound the record traits share. `Send + Sync` lets sealing
+/// Implemented for every `T: Serialize + DeserializeOwned + Send + Sync +
+/// 'static`; it only names the bound the record traits share. `'static`
+/// (records own their data) lets a store that verified a bundle by reading
+/// its records hand them to the restore. `Send + Sync` lets sealing
 /// encode one section's records on a second core while this one checks
 /// them, and opening decode one section on a second core while this one
 /// decodes the others; the records of a save are borrowed for the length of
 /// one step and never kept. Records are the state a server persists (ids,
 /// numbers, strings, vectors), which is `Send + Sync` by construction; a
 /// record holding an `Rc` or a `Cell` is refused at compile time.
-pub trait Record: Serialize + DeserializeOwned + Send + Sync {}
-impl<T: Serialize + DeserializeOwned + Send + Sync> Record for T {}
+pub trait Record: Serialize + DeserializeOwned + Send + Sync + 'static {}
+impl<T: Serialize + DeserializeOwned + Send + Sync + 'static> Record for T {}
 
 /// Player Identity and PlayerSave. Refers to nothing: Stage 21.2 §7 forbids
 /// Player → World, so a last-known position is plain data that the server

@@ -146,7 +146,7 @@ fn chain_values_show_schema_state_and_position() {
     let loaded = store.load_latest().unwrap().unwrap();
     assert_eq!(
         format!("{loaded:?}"),
-        format!("Loaded {{ epoch: epoch#1, bytes: {len} }}")
+        format!("Loaded {{ epoch: epoch#1, bytes: {len}, read_by_store: false }}")
     );
     let restore = Restore::open(loaded, &authority).unwrap();
     let shown = format!("{restore:?}");

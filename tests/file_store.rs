@@ -528,3 +528,83 @@ fn each_shard_has_its_own_directory() {
     assert_eq!(one.epochs().unwrap(), [Epoch(1)]);
     assert_eq!(two.epochs().unwrap(), [Epoch(1), Epoch(2)]);
 }
+
+fn restore_all(
+    loaded: caelmor_persist::Loaded,
+    authority: &ServerAuthority<Reference>,
+) -> Result<Shard, caelmor_persist::Rejection> {
+    let (r, players) = Restore::open(loaded, authority)?.players();
+    let (r, zones) = r.world();
+    let (r, npcs) = r.npcs();
+    let (r, items) = r.items();
+    let (r, quests) = r.quests();
+    let active = r.activate(authority).expect("its own authority");
+    Ok(Shard {
+        players: active.activate(players).expect("same restore"),
+        zones: active.activate(zones).expect("same restore"),
+        npcs: active.activate(npcs).expect("same restore"),
+        items: active.activate(items).expect("same restore"),
+        quests: active.activate(quests).expect("same restore"),
+    })
+}
+
+/// A load reads the records to verify the bundle, and the restore that
+/// follows takes them instead of reading the bytes a second time; a copy of
+/// the bytes, or a clone of what was loaded, restores the same records the
+/// long way.
+#[test]
+fn a_restore_takes_the_records_its_store_read_while_loading() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut store = open(tmp.path());
+    let mut authority = store.claim().unwrap();
+    commit(&mut store, &mut authority);
+    let loaded = store.load_latest().unwrap().expect("epoch 1");
+    assert!(
+        format!("{loaded:?}").contains("read_by_store: true"),
+        "{loaded:?}"
+    );
+    let copy = caelmor_persist::Loaded::new(loaded.bytes().to_vec(), loaded.epoch());
+    assert!(format!("{copy:?}").contains("read_by_store: false"));
+    assert_eq!(copy, loaded, "equal bytes, equal epoch");
+    let clone = loaded.clone();
+    assert_eq!(restore_all(loaded, &authority).unwrap(), world(1));
+    assert_eq!(restore_all(copy, &authority).unwrap(), world(1));
+    assert_eq!(restore_all(clone, &authority).unwrap(), world(1));
+}
+
+/// What a store read under its key, for its shard, is no proof for a
+/// restore under another key or for another shard: those read the bytes
+/// and refuse them as any other reader would.
+#[test]
+fn records_read_by_a_store_are_not_taken_under_another_key_or_shard() {
+    let tmp = tempfile::tempdir().unwrap();
+    let key = DigestKey::from_bytes([5; 32]);
+    let mut keyed = FileStore::<Reference>::with_key(tmp.path(), SHARD, key).unwrap();
+    let mut authority = keyed.claim().unwrap();
+    commit(&mut keyed, &mut authority);
+    let loaded = keyed.load_latest().unwrap().expect("epoch 1");
+    assert!(format!("{loaded:?}").contains("read_by_store: true"));
+
+    // Same shard, no key: the bundle's keyed digest does not verify.
+    let other = tempfile::tempdir().unwrap();
+    let unkeyed_authority = open(other.path()).claim().unwrap();
+    assert_eq!(
+        Restore::open(
+            keyed.load_latest().unwrap().expect("epoch 1"),
+            &unkeyed_authority
+        )
+        .unwrap_err()
+        .code(),
+        RejectionCode::Digest
+    );
+    // Same key, another shard.
+    let mut two =
+        FileStore::<Reference>::with_key(other.path(), ShardId(2), DigestKey::from_bytes([5; 32]))
+            .unwrap();
+    assert_eq!(
+        Restore::open(loaded, &two.claim().unwrap())
+            .unwrap_err()
+            .code(),
+        RejectionCode::Shard
+    );
+}

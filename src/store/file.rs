@@ -31,12 +31,13 @@ use std::sync::Arc;
 use self::io::{Io, RealIo};
 use super::{CommitError, Committed, Loaded, Store, StoreError, admit, epoch_after, sealed};
 use crate::authority::{ServerAuthority, unique_token};
+use crate::format::typed_reader;
 use crate::format::{DIGEST_LEN, DigestKey};
 use crate::gate::Committable;
 use crate::ids::{Epoch, Fence, ShardId};
 use crate::save::Sealed;
 use crate::schema::Schema;
-use crate::verify::{VerifyOptions, verify};
+use crate::verify::VerifyOptions;
 
 const EPOCH_PREFIX: &str = "epoch-";
 const EPOCH_SUFFIX: &str = ".cpb";
@@ -336,9 +337,15 @@ impl FileStoreConfig {
 ///   the shard's fence, so bundles sealed under an earlier claim are refused
 ///   (`E-STORE-FENCED`).
 /// - **No silent rollback.** [`load_latest`](Store::load_latest) verifies
-///   the latest bundle; if it is damaged the error names the file and its
-///   epoch (`E-STORE-DAMAGED`) and the store does not fall back to an older
+///   the latest bundle against every rule of the format, its records
+///   included; if it is damaged the error names the file and its epoch
+///   (`E-STORE-DAMAGED`) and the store does not fall back to an older
 ///   epoch. [`FileStore::load_epoch`] loads an older one, explicitly.
+/// - **One read.** Verifying a bundle means reading its records; the
+///   [`Loaded`] value carries them, and a [`Restore::open`](crate::Restore::open)
+///   under this store's schema, key and shard takes them instead of reading
+///   the bytes again. (Any other restore, or a clone of the `Loaded`, reads
+///   the bytes.)
 /// - **Retention.** The latest [`FileStoreConfig::retain`] epochs are kept;
 ///   older ones are removed after a successful commit, never before, and
 ///   never the latest.
@@ -507,7 +514,8 @@ impl<S: Schema> FileStore<S> {
     ///
     /// # Errors
     /// `E-STORE-DAMAGED` (naming the file and epoch) if the bundle fails
-    /// verification; an I/O code if it cannot be read.
+    /// verification (every rule of the format, records included); an I/O
+    /// code if it cannot be read.
     pub fn load_epoch(&self, epoch: Epoch) -> Result<Option<Loaded>, StoreError> {
         match self.load_verified(epoch) {
             Err(StoreError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
@@ -527,8 +535,20 @@ impl<S: Schema> FileStore<S> {
         if let Some(key) = &self.config.key {
             options = options.key(key.clone());
         }
-        match verify(&bytes, &options) {
-            Ok(_) => Ok(Loaded::new(bytes, epoch)),
+        // Verified by reading the records, which the restore that follows
+        // a load then takes over instead of reading them again.
+        let opened = typed_reader::open::<S>(&bytes, &options).map_or_else(
+            || typed_reader::open_rule_by_rule::<S>(&bytes, &options),
+            Ok,
+        );
+        match opened {
+            Ok(records) => Ok(Loaded::opened(
+                bytes,
+                epoch,
+                self.config.key.clone(),
+                self.shard,
+                records,
+            )),
             Err(rejection) => Err(StoreError::DamagedFile {
                 path,
                 epoch,

@@ -11,9 +11,12 @@ mod mem;
 pub use file::{FileStore, FileStoreConfig, ShardDir};
 pub use mem::MemStore;
 
+use core::any::Any;
 use core::fmt;
+use std::sync::Arc;
 
 use crate::authority::ServerAuthority;
+use crate::format::{DigestKey, typed_reader};
 use crate::gate::Committable;
 use crate::ids::{Epoch, Fence, ShardId};
 use crate::rejection::Rejection;
@@ -39,10 +42,23 @@ pub(crate) mod sealed {
 /// let err = Restore::open(junk, &authority).unwrap_err();
 /// assert_eq!(err.code(), RejectionCode::Magic);
 /// ```
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct Loaded {
     bytes: Vec<u8>,
     epoch: Epoch,
+    /// The records, when the store that loaded the bytes already read them
+    /// to verify the bundle; see [`Loaded::opened`].
+    opened: Option<Arc<Opened>>,
+}
+
+/// A bundle a store has already read, every rule checked, for one schema,
+/// key and shard: what [`Restore::open`](crate::Restore::open) would do
+/// again otherwise.
+struct Opened {
+    key: Option<DigestKey>,
+    shard: ShardId,
+    /// A `typed_reader::Opened<S>` for the store's schema `S`.
+    records: Box<dyn Any + Send + Sync>,
 }
 
 impl Loaded {
@@ -50,7 +66,49 @@ impl Loaded {
     /// epoch they are expected to hold.
     #[must_use]
     pub fn new(bytes: Vec<u8>, epoch: Epoch) -> Self {
-        Self { bytes, epoch }
+        Self {
+            bytes,
+            epoch,
+            opened: None,
+        }
+    }
+
+    /// Bytes a store has read for schema `S` under `key`, expecting `shard`
+    /// and `epoch`, every rule of the format checked: a restore with the
+    /// same schema, key and shard takes the records instead of reading the
+    /// bytes again.
+    pub(crate) fn opened<S: Schema>(
+        bytes: Vec<u8>,
+        epoch: Epoch,
+        key: Option<DigestKey>,
+        shard: ShardId,
+        records: typed_reader::Opened<S>,
+    ) -> Self {
+        Self {
+            bytes,
+            epoch,
+            opened: Some(Arc::new(Opened {
+                key,
+                shard,
+                records: Box::new(records),
+            })),
+        }
+    }
+
+    /// The records a store read while loading, if it read them for schema
+    /// `S` under `key`, expecting `shard`, and no clone of this value still
+    /// shares them; `None` means "read the bytes".
+    pub(crate) fn take_opened<S: Schema>(
+        &mut self,
+        key: Option<&DigestKey>,
+        shard: ShardId,
+    ) -> Option<typed_reader::Opened<S>> {
+        let opened = self.opened.take()?;
+        if opened.key.as_ref() != key || opened.shard != shard {
+            return None;
+        }
+        let opened = Arc::try_unwrap(opened).ok()?;
+        opened.records.downcast().ok().map(|records| *records)
     }
 
     /// The bundle's bytes.
@@ -66,11 +124,22 @@ impl Loaded {
     }
 }
 
+/// Equal when they hold the same bytes for the same epoch, whether or not a
+/// store already read them.
+impl PartialEq for Loaded {
+    fn eq(&self, other: &Self) -> bool {
+        self.epoch == other.epoch && self.bytes == other.bytes
+    }
+}
+
+impl Eq for Loaded {}
+
 impl fmt::Debug for Loaded {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Loaded")
             .field("epoch", &self.epoch)
             .field("bytes", &self.bytes.len())
+            .field("read_by_store", &self.opened.is_some())
             .finish()
     }
 }
