@@ -266,6 +266,11 @@ impl BundleWriter {
         checked?;
         head?;
         let tail = tail?;
+        // The room the tail needs, if the reservations fell short, and the
+        // few bytes that follow it before the next reservation (the next
+        // stamp): growing by a `push` or `extend_from_slice` alone would
+        // double the bundle's buffer.
+        let _ = self.buf.try_reserve_exact(tail.len() + Growth::ROOM);
         self.buf.extend_from_slice(&tail);
         self.patch_payload_len();
         Ok(())
@@ -426,6 +431,32 @@ mod tests {
                 "{n}"
             );
         }
+    }
+
+    /// Appending a second thread's records leaves room for what follows,
+    /// so that the next section's first bytes do not double the buffer.
+    #[test]
+    fn shared_sections_leave_the_bundle_close_to_its_length() {
+        let records = flaky(4 * SECOND_CORE_FROM, &[]);
+        let refs: Vec<&Flaky> = records.iter().collect();
+        let mut w = BundleWriter::begin(&header());
+        for system in [System::Player, System::World, System::Npc] {
+            w.section(
+                system,
+                &refs,
+                || Ok(()),
+                |ix| refs.iter().for_each(|r| ix.push(PlayerId(r.id))),
+                |r| r.id,
+            )
+            .expect("valid");
+        }
+        let bytes = w.finish(None).0;
+        assert!(
+            bytes.capacity() <= bytes.len() + bytes.len() / 8,
+            "{} bytes in a buffer of {}",
+            bytes.len(),
+            bytes.capacity()
+        );
     }
 
     #[test]
