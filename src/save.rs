@@ -302,16 +302,11 @@ impl<S: Schema> Save<S, ItemDone> {
     ) -> Result<Save<S, QuestDone>, Rejection> {
         let refs = canonical(records, |r: &S::Quest| -> QuestId { r.id() });
         let (players, zones) = (&self.players, &self.zones);
-        let entry = |r: &'r S::Quest| QuestEntryRef {
-            id: r.id(),
-            owner: r.owner(),
-            zones: r.zone_context(),
-        };
         self.writer.section(
             System::Quest,
             &refs,
             || check::quests(&refs, players, zones),
-            |index| refs.iter().for_each(|r| index.push(entry(r))),
+            |index| refs.iter().for_each(|r| index.push(quest_entry(*r))),
             |r| r.id().0,
         )?;
         Ok(self.advance())
@@ -340,6 +335,15 @@ pub(crate) fn npc_entry<R: NpcRecord>(r: &R) -> NpcEntry {
     NpcEntry {
         id: r.id(),
         zone: r.zone(),
+    }
+}
+
+/// A quest's index entry, borrowing its zone list from the record.
+pub(crate) fn quest_entry<R: QuestRecord>(r: &R) -> QuestEntryRef<'_> {
+    QuestEntryRef {
+        id: r.id(),
+        owner: r.owner(),
+        zones: r.zone_context(),
     }
 }
 

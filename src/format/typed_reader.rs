@@ -7,17 +7,19 @@
 //! restore decodes every record and compares it with that index. For a
 //! valid bundle most of that is repeated work: once each record is known to
 //! reproduce its index entry, the structural rules can be checked on the
-//! records themselves (as the save chain checks them), and the index never
-//! needs to exist as values at all.
+//! records themselves (as the save chain checks them), and the index need
+//! not exist as values.
 //!
 //! So this reader only answers "does every rule hold?", as fast as it can:
 //! per section it walks the index bytes (canonical, and where they end),
 //! decodes the records, compares each record's index entry, written the way
 //! the save chain writes it, with the index bytes, and runs the section's
-//! structural rules on the records. If anything at all fails it gives up,
-//! and [`Restore::open`](crate::Restore::open) asks the rule-by-rule reader
-//! which rule failed first — the rejection a bundle gets never depends on
-//! this reader. What depends on it is only that it accepts exactly what the
+//! structural rules on the records — except the item rules, which run on
+//! the item index on this core while the other decodes the item records
+//! (the comparison proves the two the same). If anything at all fails it
+//! gives up, and [`Restore::open`](crate::Restore::open) asks the
+//! rule-by-rule reader which rule failed first — the rejection a bundle gets
+//! never depends on this reader. What depends on it is only that it accepts exactly what the
 //! rule-by-rule reader accepts; the tests at the bottom, the corruption
 //! campaign and the fuzz target hold it to that.
 
@@ -26,12 +28,12 @@ use serde::de::DeserializeOwned;
 
 use super::index_reader;
 use super::reader::{self, frame, payload, section_table, stamp, take};
-use super::wire::{Header, QuestEntryRef};
+use super::wire::Header;
 use super::writer::IndexEntry;
 use crate::check;
 use crate::ids::{PlayerId, ZoneId};
 use crate::rejection::{Part, Rejection};
-use crate::save::{item_entry, npc_entry};
+use crate::save::{item_entry, npc_entry, quest_entry};
 use crate::schema::{PlayerRecord, QuestRecord, Schema, WorldRecord};
 use crate::system::System;
 use crate::verify::{Summary, VerifyOptions, expectations};
@@ -141,14 +143,7 @@ pub(crate) fn open<S: Schema>(bytes: &[u8], options: &VerifyOptions) -> Option<O
         check::items(&item_index, &player_ids, &zone_ids).ok()?;
         drop(item_index);
 
-        let quests = records::<S::Quest>(&quest, |r, buf| {
-            QuestEntryRef {
-                id: r.id(),
-                owner: r.owner(),
-                zones: r.zone_context(),
-            }
-            .write(buf);
-        })?;
+        let quests = records::<S::Quest>(&quest, |r, buf| quest_entry(r).write(buf))?;
         check::quests(&quests.iter().collect::<Vec<_>>(), &player_ids, &zone_ids).ok()?;
         Some((players, zones, npcs, quests, quest.len, quest.payload.len()))
     };
@@ -262,8 +257,26 @@ mod tests {
             .expect_epoch(EPOCH)
     }
 
-    fn refs<T>(v: &[T]) -> Vec<&T> {
-        v.iter().collect()
+    /// Appends one section of `records` as given, each indexed by `entry`.
+    fn put<'a, R, E>(
+        w: &mut BundleWriter,
+        system: System,
+        records: &'a [R],
+        entry: impl Fn(&'a R) -> E,
+        id: impl Fn(&R) -> u64 + Sync,
+    ) where
+        R: Serialize + Sync,
+        E: IndexEntry,
+    {
+        let refs: Vec<&R> = records.iter().collect();
+        w.section(
+            system,
+            &refs,
+            || Ok(()),
+            |ix| records.iter().for_each(|r| ix.push(entry(r))),
+            id,
+        )
+        .expect("reference records always encode");
     }
 
     /// Writes the records as given: no sorting, no checks.
@@ -274,74 +287,18 @@ mod tests {
         items: &[Item],
         quests: &[Quest],
     ) -> Vec<u8> {
-        let header = Header {
+        let mut w = BundleWriter::begin(&Header {
             shard: SHARD,
             epoch: EPOCH,
             fence: Fence(1),
             schema_name: "caelmor-reference".into(),
             schema_version: 1,
-        };
-        let mut w = BundleWriter::begin(&header);
-        let ok = w.section(
-            System::Player,
-            &refs(players),
-            || Ok(()),
-            |ix| {
-                players.iter().for_each(|r| ix.push(r.id));
-            },
-            |r| r.id.0,
-        );
-        ok.and_then(|()| {
-            w.section(
-                System::World,
-                &refs(zones),
-                || Ok(()),
-                |ix| {
-                    zones.iter().for_each(|r| ix.push(r.id));
-                },
-                |r| r.id.0,
-            )
-        })
-        .and_then(|()| {
-            w.section(
-                System::Npc,
-                &refs(npcs),
-                || Ok(()),
-                |ix| {
-                    npcs.iter().for_each(|r| ix.push(npc_entry(r)));
-                },
-                |r| r.id.0,
-            )
-        })
-        .and_then(|()| {
-            w.section(
-                System::Item,
-                &refs(items),
-                || Ok(()),
-                |ix| {
-                    items.iter().for_each(|r| ix.push(item_entry(r)));
-                },
-                |r| r.id.0,
-            )
-        })
-        .and_then(|()| {
-            w.section(
-                System::Quest,
-                &refs(quests),
-                || Ok(()),
-                |ix| {
-                    quests.iter().for_each(|r| {
-                        ix.push(QuestEntryRef {
-                            id: r.id,
-                            owner: r.owner,
-                            zones: &r.zones,
-                        });
-                    });
-                },
-                |r| r.id.0,
-            )
-        })
-        .expect("reference records always encode");
+        });
+        put(&mut w, System::Player, players, |r| r.id, |r| r.id.0);
+        put(&mut w, System::World, zones, |r| r.id, |r| r.id.0);
+        put(&mut w, System::Npc, npcs, npc_entry, |r| r.id.0);
+        put(&mut w, System::Item, items, item_entry, |r| r.id.0);
+        put(&mut w, System::Quest, quests, quest_entry, |r| r.id.0);
         w.finish(None).0
     }
 
