@@ -282,6 +282,73 @@ pub(crate) fn items<E: ItemView>(
     containment_acyclic(&items)
 }
 
+/// The item rules for the usual shape of an item section, one entry at a
+/// time and keeping nothing: ids strictly increasing with no gaps, every
+/// container an item with a smaller id. Then the ids are exactly the range
+/// from the first to the last, a container in that range exists, and every
+/// chain of containers descends to an item located in a zone or on a
+/// player: no cycle, every chain rooted.
+///
+/// [`DenseItems::holds`] true proves that [`items`] accepts the same
+/// entries; false proves nothing (the section may still be valid, in
+/// another shape), and the caller then runs [`items`] itself. For readers
+/// that only need to know whether every rule holds, without holding the
+/// whole item index in memory.
+pub(crate) struct DenseItems<'a> {
+    players: Lookup<'a, PlayerId, fn(&PlayerId) -> u64>,
+    zones: Lookup<'a, ZoneId, fn(&ZoneId) -> u64>,
+    count: usize,
+    seen: usize,
+    first: u64,
+    last: u64,
+    holds: bool,
+}
+
+impl<'a> DenseItems<'a> {
+    pub(crate) fn new(count: usize, players: &'a [PlayerId], zones: &'a [ZoneId]) -> Self {
+        Self {
+            players: Lookup::new(players, |p| p.0),
+            zones: Lookup::new(zones, |z| z.0),
+            count,
+            seen: 0,
+            first: 0,
+            last: 0,
+            holds: true,
+        }
+    }
+
+    /// Takes the next entry; false once the shape is broken.
+    #[inline]
+    pub(crate) fn next(&mut self, e: &impl ItemView) -> bool {
+        let id = e.id().0;
+        if self.seen == 0 {
+            self.first = id;
+        } else if id <= self.last {
+            self.holds = false;
+        }
+        self.last = id;
+        self.seen += 1;
+        let located = match e.location() {
+            ItemLocation::Zone(z) => self.zones.position(z.0).is_some(),
+            ItemLocation::Player(p) => self.players.position(p.0).is_some(),
+            ItemLocation::Container(c) => self.first <= c.0 && c.0 < id,
+        };
+        let owned = e
+            .owner()
+            .is_none_or(|p| self.players.position(p.0).is_some());
+        self.holds &= located && owned;
+        self.holds
+    }
+
+    /// Whether every entry was taken and the whole section has that shape.
+    pub(crate) fn holds(&self) -> bool {
+        self.holds
+            && self.seen == self.count
+            && (self.count == 0
+                || u64::try_from(self.count - 1).ok() == self.last.checked_sub(self.first))
+    }
+}
+
 /// Walks every container chain once (linear in the number of items, plus a
 /// lookup per container hop). Assumes every container resolves.
 fn containment_acyclic<E: ItemView, K: Fn(&E) -> u64>(
@@ -445,6 +512,87 @@ mod tests {
             items(&dangling, &players, &[]),
             Err(Rejection::DanglingRef { to: 5, .. })
         ));
+    }
+
+    fn dense_holds(e: &[ItemEntry], players: &[PlayerId], zones: &[ZoneId]) -> bool {
+        let mut dense = DenseItems::new(e.len(), players, zones);
+        e.iter().all(|x| dense.next(x)) && dense.holds()
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(4096))]
+
+        /// What the streaming check proves, the whole check accepts.
+        #[test]
+        fn the_dense_shape_proves_only_what_the_rules_accept(
+            raw in proptest::collection::vec((0u64..8, 0u8..3, 0u64..8, proptest::option::of(0u64..4)), 0..8),
+            mode in 0u8..3,
+        ) {
+            let mut e: Vec<ItemEntry> = raw
+                .into_iter()
+                .map(|(id, kind, to, owner)| ItemEntry {
+                    id: ItemId(id),
+                    location: match kind {
+                        0 => ItemLocation::Zone(ZoneId(to % 4)),
+                        1 => ItemLocation::Player(PlayerId(to % 4)),
+                        _ => ItemLocation::Container(ItemId(to)),
+                    },
+                    owner: owner.map(PlayerId),
+                })
+                .collect();
+            match mode {
+                // Sorted, no duplicates: often the dense shape itself.
+                0 => {
+                    e.sort_by_key(|x| x.id);
+                    e.dedup_by_key(|x| x.id);
+                }
+                // Non-decreasing in steps of 0, 1 or 2: duplicates and gaps
+                // that can balance each other out over the id range.
+                1 => {
+                    let mut id = 0;
+                    for x in &mut e {
+                        id += x.id.0 % 3;
+                        x.id = ItemId(id);
+                    }
+                }
+                _ => {}
+            }
+            let (players, zones) = ([PlayerId(0), PlayerId(1), PlayerId(2)], [ZoneId(1), ZoneId(2)]);
+            if dense_holds(&e, &players, &zones) {
+                proptest::prop_assert_eq!(items(&e, &players, &zones), Ok(()));
+            }
+        }
+    }
+
+    #[test]
+    fn the_dense_shape_is_recognised_and_its_breaks_are_not_proven() {
+        let players = [PlayerId(1)];
+        let zones = [ZoneId(1)];
+        let good = [
+            item(10, ItemLocation::Zone(ZoneId(1))),
+            item(11, ItemLocation::Container(ItemId(10))),
+            item(12, ItemLocation::Player(PlayerId(1))),
+        ];
+        assert!(dense_holds(&good, &players, &zones));
+        assert!(dense_holds(&[], &players, &zones));
+        let gap = [good[0], good[1], item(13, ItemLocation::Zone(ZoneId(1)))];
+        assert!(!dense_holds(&gap, &players, &zones));
+        assert_eq!(
+            items(&gap, &players, &zones),
+            Ok(()),
+            "valid, in another shape"
+        );
+        let forward = [
+            item(10, ItemLocation::Container(ItemId(11))),
+            item(11, ItemLocation::Zone(ZoneId(1))),
+        ];
+        assert!(!dense_holds(&forward, &players, &zones));
+        let dangling_owner = [ItemEntry {
+            owner: Some(PlayerId(2)),
+            ..good[0]
+        }];
+        assert!(!dense_holds(&dangling_owner, &players, &zones));
+        assert!(!dense_holds(&good[..2], &players, &zones[..0]));
     }
 
     #[test]

@@ -206,6 +206,27 @@ pub(crate) fn quests(input: &mut &[u8], part: Part) -> Result<Vec<QuestEntry>, R
     index(input, part, quest)
 }
 
+/// Hands the item index whose entries [`walk`] returned to `take`, one
+/// entry at a time, without keeping them; stops at the first entry `take`
+/// refuses. True if every entry decoded and was taken.
+pub(crate) fn for_each_item(
+    entries: &[u8],
+    count: usize,
+    mut take: impl FnMut(&ItemEntry) -> bool,
+) -> bool {
+    let mut cursor = Cursor {
+        rest: entries,
+        canonical: true,
+    };
+    for _ in 0..count {
+        match item(&mut cursor) {
+            Ok(entry) if take(&entry) => {}
+            _ => return false,
+        }
+    }
+    cursor.canonical && cursor.rest.is_empty()
+}
+
 /// The item index whose entries [`walk`] returned, as values.
 pub(crate) fn item_entries(entries: &[u8], count: usize) -> Option<Vec<ItemEntry>> {
     let mut cursor = Cursor {

@@ -139,9 +139,16 @@ pub(crate) fn open<S: Schema>(bytes: &[u8], options: &VerifyOptions) -> Option<O
         let npcs = records::<S::Npc>(&npc, |r, buf| npc_entry(r).write(buf))?;
         check::npcs(&npcs.iter().collect::<Vec<_>>(), &zone_ids).ok()?;
 
-        let item_index = index_reader::item_entries(item.entries, item.count)?;
-        check::items(&item_index, &player_ids, &zone_ids).ok()?;
-        drop(item_index);
+        // The item rules, on the item index: streamed when the section has
+        // the usual shape (ids without gaps, containers before contents),
+        // else on the index held whole.
+        let mut dense = check::DenseItems::new(item.count, &player_ids, &zone_ids);
+        if !(index_reader::for_each_item(item.entries, item.count, |e| dense.next(e))
+            && dense.holds())
+        {
+            let item_index = index_reader::item_entries(item.entries, item.count)?;
+            check::items(&item_index, &player_ids, &zone_ids).ok()?;
+        }
 
         let quests = records::<S::Quest>(&quest, |r, buf| quest_entry(r).write(buf))?;
         check::quests(&quests.iter().collect::<Vec<_>>(), &player_ids, &zone_ids).ok()?;
