@@ -575,7 +575,7 @@ fn main() {
         raw_enc_peak as f64 / b
     );
     println!(
-        "| open | {} | {:.2}× | the decoded records and their index; the bundle was already loaded |",
+        "| open | {} | {:.2}× | the decoded records (and the item index, only when its ids have gaps); the bundle was already loaded |",
         mib(open_peak),
         open_peak as f64 / b
     );

@@ -70,6 +70,19 @@
 //! process the shard's authority. [`MemStore`] keeps the same contract in
 //! memory, for tests and examples.
 //!
+//! ## Cores
+//!
+//! A save step with a large section (16 Ki records or more) runs its checks
+//! and encodes part of its records on a second thread while the calling
+//! thread writes the rest; [`Restore::open`] decodes a large item section on
+//! a second thread; digests of large bundles are computed on two. The
+//! threads are scoped to the call, so records are borrowed, never kept:
+//! that is why records must be `Send + Sync` ([`Record`]). The bytes, and
+//! the first rejection, are the same however the work was shared, and if
+//! no thread can be started the call runs on one. A [`FileStore`] load
+//! decodes the records to verify them and hands them to the
+//! [`Restore::open`] that follows, so a restore reads its bundle once.
+//!
 //! ## What the compiler refuses
 //!
 //! ```compile_fail

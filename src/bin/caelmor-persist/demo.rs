@@ -167,7 +167,10 @@ pub(crate) fn run(args: &DemoArgs) -> CliResult<()> {
     line(
         "load",
         t.elapsed(),
-        format!("latest is {}, verified", loaded.epoch()),
+        format!(
+            "latest is {}, every rule checked, records read",
+            loaded.epoch()
+        ),
     );
 
     let t = Instant::now();
@@ -188,7 +191,7 @@ pub(crate) fn run(args: &DemoArgs) -> CliResult<()> {
     line(
         "restore",
         t.elapsed(),
-        "all five systems in the canon's order, dormant",
+        "all five systems in the canon's order, dormant (records taken from the load)",
     );
 
     let t = Instant::now();
