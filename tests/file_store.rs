@@ -566,6 +566,16 @@ fn a_restore_takes_the_records_its_store_read_while_loading() {
     let copy = caelmor_persist::Loaded::new(loaded.bytes().to_vec(), loaded.epoch());
     assert!(format!("{copy:?}").contains("read_by_store: false"));
     assert_eq!(copy, loaded, "equal bytes, equal epoch");
+    let mut other_bytes = loaded.bytes().to_vec();
+    other_bytes[20] ^= 1;
+    assert_ne!(
+        caelmor_persist::Loaded::new(other_bytes, loaded.epoch()),
+        loaded
+    );
+    assert_ne!(
+        caelmor_persist::Loaded::new(loaded.bytes().to_vec(), Epoch(2)),
+        loaded
+    );
     let clone = loaded.clone();
     assert_eq!(restore_all(loaded, &authority).unwrap(), world(1));
     assert_eq!(restore_all(copy, &authority).unwrap(), world(1));
