@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use crate::format::DigestKey;
 use crate::ids::{Epoch, Fence, ShardId};
 use crate::schema::Schema;
+use crate::store::epoch_after;
 
 static NEXT_MINT: AtomicU64 = AtomicU64::new(1);
 
@@ -48,12 +49,13 @@ pub struct ServerAuthority<S: Schema> {
 }
 
 impl<S: Schema> ServerAuthority<S> {
-    /// Mints an authority. Only stores call this, from `claim`.
+    /// Mints an authority for a store whose latest committed epoch is
+    /// `latest`. Only stores call this, from `claim`.
     pub(crate) fn mint(
         store: u64,
         shard: ShardId,
         fence: Fence,
-        next_epoch: Epoch,
+        latest: Option<Epoch>,
         key: Option<DigestKey>,
     ) -> Self {
         Self {
@@ -61,10 +63,18 @@ impl<S: Schema> ServerAuthority<S> {
             token: unique_token(),
             shard,
             fence,
-            next_epoch,
+            // With the epoch counter exhausted no save can commit: the
+            // store refuses it with `E-STORE-EXHAUSTED`.
+            next_epoch: epoch_after(latest).unwrap_or(Epoch(u64::MAX)),
             key,
             _schema: PhantomData,
         }
+    }
+
+    /// Records that `epoch` was committed under this authority: the next
+    /// save carries the epoch after it.
+    pub(crate) fn committed(&mut self, epoch: Epoch) {
+        self.next_epoch = epoch.next().unwrap_or(epoch);
     }
 
     /// The shard this authority governs.

@@ -183,24 +183,18 @@ impl<S: Schema> Restore<S, Start> {
     /// # Errors
     /// The first [`Rejection`]; nothing of the bundle is handed out.
     pub fn open(mut loaded: Loaded, authority: &ServerAuthority<S>) -> Result<Self, Rejection> {
-        let mut options = VerifyOptions::new()
-            .expect_schema(S::NAME, S::VERSION)
-            .expect_shard(authority.shard)
-            .expect_epoch(loaded.epoch());
-        if let Some(key) = &authority.key {
-            options = options.key(key.clone());
-        }
-        // The fast reader says only whether every rule holds; when one does
-        // not, the rule-by-rule reader names the first that fails, so the
-        // rejection never depends on which reader ran.
         let opened = match loaded.take_opened::<S>(authority.key.as_ref(), authority.shard) {
             // The store read this very bundle under the same schema, key,
             // shard and epoch while loading it: nothing is left to check.
             Some(opened) => opened,
-            None => match typed_reader::open::<S>(loaded.bytes(), &options) {
-                Some(opened) => opened,
-                None => typed_reader::open_rule_by_rule::<S>(loaded.bytes(), &options)?,
-            },
+            None => {
+                let options = VerifyOptions::for_schema::<S>(
+                    authority.shard,
+                    loaded.epoch(),
+                    authority.key.as_ref(),
+                );
+                typed_reader::read::<S>(loaded.bytes(), &options)?
+            }
         };
         Ok(Restore {
             token: unique_token(),

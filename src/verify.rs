@@ -9,6 +9,7 @@ use crate::format::wire::Header;
 use crate::format::{DIGEST_LEN, DigestKey, FORMAT_VERSION, StructuralIndex};
 use crate::ids::{Epoch, Fence, ShardId};
 use crate::rejection::Rejection;
+use crate::schema::Schema;
 use crate::system::System;
 
 /// What a reader expects of a bundle, beyond the format's own rules.
@@ -42,6 +43,21 @@ impl VerifyOptions {
     pub fn key(mut self, key: DigestKey) -> Self {
         self.key = Some(key);
         self
+    }
+
+    /// What a typed reader of schema `S` expects of the bundle a store
+    /// says holds `epoch` of `shard`, digested under `key`.
+    pub(crate) fn for_schema<S: Schema>(
+        shard: ShardId,
+        epoch: Epoch,
+        key: Option<&DigestKey>,
+    ) -> Self {
+        Self {
+            key: key.cloned(),
+            schema: Some((S::NAME.to_owned(), S::VERSION)),
+            shard: Some(shard),
+            epoch: Some(epoch),
+        }
     }
 
     pub(crate) fn key_ref(&self) -> Option<&DigestKey> {

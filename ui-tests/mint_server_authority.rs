@@ -3,5 +3,5 @@ use caelmor_persist::reference::Reference;
 use caelmor_persist::{Epoch, Fence, ServerAuthority, ShardId};
 
 fn main() {
-    let _forged = ServerAuthority::<Reference>::mint(1, ShardId(1), Fence(1), Epoch(1), None);
+    let _forged = ServerAuthority::<Reference>::mint(1, ShardId(1), Fence(1), Some(Epoch(1)), None);
 }

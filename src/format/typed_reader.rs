@@ -191,6 +191,17 @@ pub(crate) fn open<S: Schema>(bytes: &[u8], options: &VerifyOptions) -> Option<O
     })
 }
 
+/// Reads a bundle into the schema's records, every rule checked: the fast
+/// reader when every rule holds, else the rule-by-rule reader, whose first
+/// rejection is the one reported. What the typed restore and a store's
+/// load both call.
+pub(crate) fn read<S: Schema>(
+    bytes: &[u8],
+    options: &VerifyOptions,
+) -> Result<Opened<S>, Rejection> {
+    open::<S>(bytes, options).map_or_else(|| open_rule_by_rule::<S>(bytes, options), Ok)
+}
+
 /// The same answer rule by rule, in the specification's order: the whole
 /// structural index first ([`reader::parse`]), then every record against
 /// it. Slower; its rejection is the one a bundle gets.

@@ -29,7 +29,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use self::io::{Io, RealIo};
-use super::{CommitError, Committed, Loaded, Store, StoreError, admit, epoch_after, sealed};
+use super::{CommitError, Committed, Loaded, Store, StoreError, admit, sealed};
 use crate::authority::{ServerAuthority, unique_token};
 use crate::format::typed_reader;
 use crate::format::{DIGEST_LEN, DigestKey};
@@ -528,19 +528,10 @@ impl<S: Schema> FileStore<S> {
     fn load_verified(&self, epoch: Epoch) -> Result<Loaded, StoreError> {
         let path = self.dir.epoch_path(epoch);
         let bytes = fs::read(&path).map_err(io_error("read", &path))?;
-        let mut options = VerifyOptions::new()
-            .expect_schema(S::NAME, S::VERSION)
-            .expect_shard(self.shard)
-            .expect_epoch(epoch);
-        if let Some(key) = &self.config.key {
-            options = options.key(key.clone());
-        }
+        let options = VerifyOptions::for_schema::<S>(self.shard, epoch, self.config.key.as_ref());
         // Verified by reading the records, which the restore that follows
         // a load then takes over instead of reading them again.
-        let opened = typed_reader::open::<S>(&bytes, &options).map_or_else(
-            || typed_reader::open_rule_by_rule::<S>(&bytes, &options),
-            Ok,
-        );
+        let opened = typed_reader::read::<S>(&bytes, &options);
         match opened {
             Ok(records) => Ok(Loaded::opened(
                 bytes,
@@ -643,12 +634,7 @@ impl<S: Schema> FileStore<S> {
             }
         }
         self.unsynced = None;
-        Ok(Committed {
-            shard: sealed.shard(),
-            epoch: sealed.epoch(),
-            fence: sealed.fence(),
-            bytes: sealed.bytes().len() as u64,
-        })
+        Ok(Committed::of(sealed))
     }
 
     /// Removes epochs older than the retained ones, oldest first, after a
@@ -757,12 +743,11 @@ impl<S: Schema> Store<S> for FileStore<S> {
         )
         .map_err(|failure| failure.error)?;
         self.fence = fence;
-        let next = epoch_after(self.dir.latest_epoch()?);
         Ok(ServerAuthority::mint(
             self.id,
             self.shard,
             fence,
-            next.unwrap_or(Epoch(u64::MAX)),
+            self.dir.latest_epoch()?,
             self.config.key.clone(),
         ))
     }
@@ -775,7 +760,7 @@ impl<S: Schema> Store<S> for FileStore<S> {
         let sealed = bundle.into_sealed();
         match self.try_commit(&sealed, authority) {
             Ok(committed) => {
-                authority.next_epoch = committed.epoch.next().unwrap_or(committed.epoch);
+                authority.committed(committed.epoch);
                 self.prune(committed.epoch);
                 Ok(committed)
             }

@@ -5,7 +5,7 @@ use core::fmt;
 use core::marker::PhantomData;
 use std::collections::BTreeMap;
 
-use super::{CommitError, Committed, Loaded, Store, admit, epoch_after, sealed};
+use super::{CommitError, Committed, Loaded, Store, admit, sealed};
 use crate::authority::{ServerAuthority, unique_token};
 use crate::format::DigestKey;
 use crate::gate::Committable;
@@ -93,12 +93,11 @@ impl<S: Schema> Store<S> for MemStore<S> {
 
     fn claim(&mut self) -> Result<ServerAuthority<S>, Infallible> {
         self.fence = Fence(self.fence.0 + 1);
-        let next = epoch_after(self.latest_epoch());
         Ok(ServerAuthority::mint(
             self.id,
             self.shard,
             self.fence,
-            next.unwrap_or(Epoch(u64::MAX)),
+            self.latest_epoch(),
             self.key.clone(),
         ))
     }
@@ -119,14 +118,9 @@ impl<S: Schema> Store<S> for MemStore<S> {
         ) {
             return Err(CommitError::new(error, sealed));
         }
-        let committed = Committed {
-            shard: sealed.shard(),
-            epoch: sealed.epoch(),
-            fence: sealed.fence(),
-            bytes: sealed.bytes().len() as u64,
-        };
+        let committed = Committed::of(&sealed);
         self.epochs.insert(committed.epoch, sealed.into_bytes());
-        authority.next_epoch = committed.epoch.next().unwrap_or(committed.epoch);
+        authority.committed(committed.epoch);
         Ok(committed)
     }
 

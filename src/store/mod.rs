@@ -158,6 +158,18 @@ pub struct Committed {
     pub bytes: u64,
 }
 
+impl Committed {
+    /// What committing `sealed` records.
+    pub(crate) fn of<S: Schema>(sealed: &Sealed<S>) -> Self {
+        Self {
+            shard: sealed.shard(),
+            epoch: sealed.epoch(),
+            fence: sealed.fence(),
+            bytes: sealed.bytes().len() as u64,
+        }
+    }
+}
+
 /// Why a store refused or failed.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
