@@ -40,7 +40,7 @@ use caelmor_persist::{
 };
 use common::{
     Bundle, EPOCH, Header, SHARD, Section, authority, enc, frame, item_index, keyed_authority,
-    npc_index, quest_index, redigest, reference_options, saved_bytes, table, tiny,
+    npc_index, quest_index, redigest, reference_options, saved_bytes, table, tiny, typed_only,
 };
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -70,25 +70,6 @@ fn shards() -> Vec<(&'static str, Shard)> {
         ("mini", mini.generate(7)),
         ("small", ShardSpec::small().generate(4)),
     ]
-}
-
-/// Rules 1-9 refuse in both readers; these only in typed open (rule 10).
-fn typed_only(r: &Rejection) -> bool {
-    matches!(
-        r,
-        Rejection::IndexMismatch { .. }
-            | Rejection::Undecodable {
-                part: Part::Record(..),
-                ..
-            }
-            | Rejection::NonCanonical {
-                part: Part::Record(..)
-            }
-            | Rejection::TrailingBytes {
-                part: Part::Payload(_),
-                ..
-            }
-    )
 }
 
 /// How the variants of one kind fared.

@@ -26,7 +26,7 @@ use caelmor_persist::{
     DigestKey, Edge, Epoch, ItemId, ItemLocation, Loaded, MemStore, PlayerId, Rejection,
     ServerAuthority, ShardId, Store, System, VerifyOptions, ZoneId, verify,
 };
-use common::{Bundle, Header, restore, save};
+use common::{Bundle, Header, restore, save, shuffled};
 use proptest::prelude::*;
 use proptest::sample::Index;
 use rand::SeedableRng;
@@ -69,17 +69,6 @@ fn full_spec() -> impl Strategy<Value = ShardSpec> {
             quests,
         },
     )
-}
-
-fn shuffled(shard: &Shard, seed: u64) -> Shard {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let mut s = shard.clone();
-    s.players.shuffle(&mut rng);
-    s.zones.shuffle(&mut rng);
-    s.npcs.shuffle(&mut rng);
-    s.items.shuffle(&mut rng);
-    s.quests.shuffle(&mut rng);
-    s
 }
 
 /// A store of `shard` that already committed `before` epochs of the empty

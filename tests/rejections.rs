@@ -21,7 +21,7 @@ use caelmor_persist::{
 use common::{
     Bundle, EMPTY_FRAME, EPOCH, Header, SHARD, authority, authority_for, enc, flip, frame,
     frame_len, keyed_authority, open, open_with, redigest, redigest_keyed, reference_options, save,
-    saved_bytes, table, tiny, verify_plain, with_frame_len,
+    saved_bytes, table, tiny, typed_only, verify_plain, with_frame_len,
 };
 use serde::{Deserialize, Serialize, Serializer};
 
@@ -33,26 +33,6 @@ fn base() -> Bundle {
 
 fn base_bytes() -> Vec<u8> {
     base().bytes()
-}
-
-/// Rules 1-9 reject in `verify` and typed open alike; these only in typed
-/// open (rule 10: the records themselves).
-fn typed_only(r: &Rejection) -> bool {
-    matches!(
-        r,
-        Rejection::IndexMismatch { .. }
-            | Rejection::Undecodable {
-                part: Part::Record(..),
-                ..
-            }
-            | Rejection::NonCanonical {
-                part: Part::Record(..)
-            }
-            | Rejection::TrailingBytes {
-                part: Part::Payload(_),
-                ..
-            }
-    )
 }
 
 /// Opens `bytes` with the typed reader and checks the schema-agnostic

@@ -8,10 +8,7 @@ mod common;
 use caelmor_persist::format::{DIGEST_LEN, MAGIC};
 use caelmor_persist::reference::{Reference, Shard, ShardSpec};
 use caelmor_persist::{DigestKey, Epoch, Fence, MemStore, ShardId, Store, System, VerifyOptions};
-use common::{Bundle, authority, frame_len, restore, save, saved_bytes, tiny};
-use rand::SeedableRng;
-use rand::seq::SliceRandom;
-use rand_chacha::ChaCha8Rng;
+use common::{Bundle, authority, frame_len, restore, save, saved_bytes, shuffled, tiny};
 
 /// Saves `shard` into a fresh store, loads the latest epoch, restores and
 /// activates it; asserts the five lists come back equal, and returns the
@@ -40,17 +37,6 @@ fn round_trip(shard: &Shard) -> Vec<u8> {
     assert_eq!(back.items, shard.items);
     assert_eq!(back.quests, shard.quests);
     sealed_bytes
-}
-
-fn shuffled(shard: &Shard, seed: u64) -> Shard {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let mut s = shard.clone();
-    s.players.shuffle(&mut rng);
-    s.zones.shuffle(&mut rng);
-    s.npcs.shuffle(&mut rng);
-    s.items.shuffle(&mut rng);
-    s.quests.shuffle(&mut rng);
-    s
 }
 
 #[test]

@@ -18,10 +18,13 @@ use caelmor_persist::reference::{
     Biome, Item, Npc, Player, Position, Quest, Reference, Shard, Stats, Zone,
 };
 use caelmor_persist::{
-    ActivationError, DigestKey, Epoch, Fence, ItemId, ItemLocation, Loaded, MemStore, NpcId,
+    ActivationError, DigestKey, Epoch, Fence, ItemId, ItemLocation, Loaded, MemStore, NpcId, Part,
     PlayerId, QuestId, Rejection, Restore, Save, Schema, Sealed, ServerAuthority, ShardId, Store,
     System, Verified, VerifyOptions, ZoneId, verify,
 };
+use rand::SeedableRng;
+use rand::seq::SliceRandom;
+use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
 /// The shard, epoch and fence of a first save on a fresh store of `SHARD`.
@@ -556,4 +559,37 @@ pub fn reference_options(epoch: Epoch) -> VerifyOptions {
         .expect_schema(Reference::NAME, Reference::VERSION)
         .expect_shard(SHARD)
         .expect_epoch(epoch)
+}
+
+/// The same records in an order drawn from `seed`: what a save must put
+/// back in canonical order.
+pub fn shuffled(shard: &Shard, seed: u64) -> Shard {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut s = shard.clone();
+    s.players.shuffle(&mut rng);
+    s.zones.shuffle(&mut rng);
+    s.npcs.shuffle(&mut rng);
+    s.items.shuffle(&mut rng);
+    s.quests.shuffle(&mut rng);
+    s
+}
+
+/// Rules 1-9 reject in `verify` and typed open alike; these only in typed
+/// open (rule 10: the records themselves).
+pub fn typed_only(r: &Rejection) -> bool {
+    matches!(
+        r,
+        Rejection::IndexMismatch { .. }
+            | Rejection::Undecodable {
+                part: Part::Record(..),
+                ..
+            }
+            | Rejection::NonCanonical {
+                part: Part::Record(..)
+            }
+            | Rejection::TrailingBytes {
+                part: Part::Payload(_),
+                ..
+            }
+    )
 }
