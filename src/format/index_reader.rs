@@ -229,15 +229,12 @@ pub(crate) fn for_each_item(
 
 /// The item index whose entries [`walk`] returned, as values.
 pub(crate) fn item_entries(entries: &[u8], count: usize) -> Option<Vec<ItemEntry>> {
-    let mut cursor = Cursor {
-        rest: entries,
-        canonical: true,
-    };
     let mut out = Vec::with_capacity(count.min(entries.len()));
-    for _ in 0..count {
-        out.push(item(&mut cursor).ok()?);
-    }
-    (cursor.canonical && cursor.rest.is_empty()).then_some(out)
+    for_each_item(entries, count, |e| {
+        out.push(*e);
+        true
+    })
+    .then_some(out)
 }
 
 /// Walks one index without keeping it, for the typed restore's one-pass
