@@ -4,12 +4,12 @@
 
 use core::fmt;
 use core::marker::PhantomData;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::format::DigestKey;
 use crate::ids::{Epoch, Fence, ShardId};
 use crate::schema::Schema;
-use crate::store::epoch_after;
 
 static NEXT_MINT: AtomicU64 = AtomicU64::new(1);
 
@@ -21,22 +21,31 @@ pub(crate) fn unique_token() -> u64 {
 
 /// Proof that this server holds a store's claim on a shard.
 ///
-/// Only a [`Store`](crate::Store)'s `claim` mints one: the type has private
-/// fields, no constructor, and is neither `Clone` nor `Default`, so client
-/// code, a deserializer or a second task cannot conjure or duplicate it
-/// (Stage 21.0: no client influence over persisted truth).
+/// Only [`Store::claim`](crate::Store::claim) mints one: the type has
+/// private fields, no constructor, and is neither `Clone` nor `Default`, so
+/// client code, a deserializer or a second task cannot conjure or duplicate
+/// it (Stage 21.0: no client influence over persisted truth).
 ///
-/// It carries the shard, the store's fence at the time of the claim, the
-/// epoch the next save will carry, and the store's digest key. When a later
-/// claim supersedes it, the store refuses its commits (`E-STORE-FENCED`).
+/// It carries the shard, the fence of its claim, the epoch the next save
+/// will carry, and the store's digest key. It is tied to the store that
+/// minted it: only that store commits what it seals, and only that store's
+/// loads can be restored with it. When a later claim supersedes it, the
+/// store refuses its commits (`E-STORE-FENCED`), its restores
+/// (`E-RESTORE-FENCED`) and its activations (`E-ACTIVATE-FENCED`); in the
+/// minting process it knows at once ([`is_current`](Self::is_current)),
+/// elsewhere at the store's next read of the shard's head.
 ///
 /// ```
-/// use caelmor_persist::{Epoch, MemStore, ShardId, Store};
+/// use caelmor_persist::{Epoch, MemStore, ShardId};
 /// # use caelmor_persist::reference::Reference;
 /// let mut store = MemStore::<Reference>::new(ShardId(1));
 /// let authority = store.claim().unwrap();
 /// assert_eq!(authority.shard(), ShardId(1));
 /// assert_eq!(authority.next_epoch(), Epoch::FIRST);
+/// assert!(authority.is_current());
+/// let successor = store.claim().unwrap();
+/// assert!(!authority.is_current());
+/// assert!(successor.is_current());
 /// ```
 pub struct ServerAuthority<S: Schema> {
     pub(crate) store: u64,
@@ -45,18 +54,22 @@ pub struct ServerAuthority<S: Schema> {
     pub(crate) fence: Fence,
     pub(crate) next_epoch: Epoch,
     pub(crate) key: Option<DigestKey>,
+    /// The newest fence the minting store has seen for the shard.
+    current: Arc<AtomicU64>,
     _schema: PhantomData<fn() -> S>,
 }
 
 impl<S: Schema> ServerAuthority<S> {
     /// Mints an authority for a store whose latest committed epoch is
-    /// `latest`. Only stores call this, from `claim`.
+    /// `latest`. Only stores call this, from `claim`; `current` is the
+    /// store's view of the shard's newest fence.
     pub(crate) fn mint(
         store: u64,
         shard: ShardId,
         fence: Fence,
         latest: Option<Epoch>,
         key: Option<DigestKey>,
+        current: Arc<AtomicU64>,
     ) -> Self {
         Self {
             store,
@@ -65,10 +78,20 @@ impl<S: Schema> ServerAuthority<S> {
             fence,
             // With the epoch counter exhausted no save can commit: the
             // store refuses it with `E-STORE-EXHAUSTED`.
-            next_epoch: epoch_after(latest).unwrap_or(Epoch(u64::MAX)),
+            next_epoch: Epoch::after(latest).unwrap_or(Epoch(u64::MAX)),
             key,
+            current,
             _schema: PhantomData,
         }
+    }
+
+    /// Whether no later claim of the shard is known to the store that
+    /// minted this authority. A `false` is final; a `true` is as fresh as
+    /// the store's last read of the shard's head (a claim by another
+    /// process is seen at the store's next commit or load).
+    #[must_use]
+    pub fn is_current(&self) -> bool {
+        self.current.load(Ordering::Acquire) <= self.fence.0
     }
 
     /// Records that `epoch` was committed under this authority: the next
@@ -110,6 +133,7 @@ impl<S: Schema> fmt::Debug for ServerAuthority<S> {
             .field("fence", &self.fence)
             .field("next_epoch", &self.next_epoch)
             .field("keyed", &self.key.is_some())
+            .field("current", &self.is_current())
             .finish_non_exhaustive()
     }
 }

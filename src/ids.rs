@@ -142,6 +142,24 @@ impl Epoch {
             None => None,
         }
     }
+
+    /// The epoch the next commit must carry when `latest` is the latest one
+    /// committed ([`Epoch::FIRST`] for none), or `None` when the counter is
+    /// exhausted.
+    ///
+    /// ```
+    /// use caelmor_persist::Epoch;
+    /// assert_eq!(Epoch::after(None), Some(Epoch::FIRST));
+    /// assert_eq!(Epoch::after(Some(Epoch(4))), Some(Epoch(5)));
+    /// assert_eq!(Epoch::after(Some(Epoch(u64::MAX))), None);
+    /// ```
+    #[must_use]
+    pub const fn after(latest: Option<Epoch>) -> Option<Epoch> {
+        match latest {
+            None => Some(Epoch::FIRST),
+            Some(latest) => latest.next(),
+        }
+    }
 }
 
 id_newtype!(
@@ -160,3 +178,20 @@ id_newtype!(
     Fence,
     "fence"
 );
+
+impl Fence {
+    /// The fence after this one, or `None` if the counter is exhausted.
+    ///
+    /// ```
+    /// use caelmor_persist::Fence;
+    /// assert_eq!(Fence(1).next(), Some(Fence(2)));
+    /// assert_eq!(Fence(u64::MAX).next(), None);
+    /// ```
+    #[must_use]
+    pub const fn next(self) -> Option<Fence> {
+        match self.0.checked_add(1) {
+            Some(n) => Some(Fence(n)),
+            None => None,
+        }
+    }
+}

@@ -23,7 +23,7 @@
 //! [`Activation`] can release.
 //!
 //! ```
-//! use caelmor_persist::{MemStore, Restore, Save, ShardId, Store};
+//! use caelmor_persist::{MemStore, Restore, Save, ShardId};
 //! use caelmor_persist::reference::{Reference, ShardSpec};
 //!
 //! // The server's five systems, in memory.
@@ -43,19 +43,18 @@
 //!     .seal();
 //! store.commit(sealed, &mut authority)?;
 //!
-//! // Restore: verified in full, handed out in the same order, dormant.
+//! // Restore: the latest committed epoch, verified in full, restored in the
+//! // same order, dormant until all five systems are activated together.
 //! let loaded = store.load_latest()?.expect("epoch 1 was committed");
-//! let (restore, players) = Restore::open(loaded, &authority)?.players();
-//! let (restore, zones) = restore.world();
-//! let (restore, npcs) = restore.npcs();
-//! let (restore, items) = restore.items();
-//! let (restore, quests) = restore.quests();
-//!
-//! // Only now, and only with the authority, does anything become usable.
-//! let active = restore.activate(&authority)?;
-//! assert_eq!(active.activate(players)?, world.players);
-//! assert_eq!(active.activate(items)?, world.items);
-//! # let _ = (zones, npcs, quests);
+//! let active = Restore::open(loaded, &authority)?
+//!     .players()
+//!     .world()
+//!     .npcs()
+//!     .items()
+//!     .quests()
+//!     .activate(&authority)?;
+//! assert_eq!(active.players, world.players);
+//! assert_eq!(active.items, world.items);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
@@ -161,7 +160,7 @@ pub use authority::ServerAuthority;
 pub use format::DigestKey;
 pub use ids::{Epoch, Fence, ItemId, NpcId, PlayerId, QuestId, ShardId, ZoneId};
 pub use rejection::{Edge, Part, Rejection, RejectionCode};
-pub use restore::{Activation, ActivationError, Dormant, Restore};
+pub use restore::{Activated, ActivationError, Restore, RestoreError};
 pub use save::{Save, Sealed};
 pub use schema::{
     ItemHolder, ItemLocation, ItemRecord, NpcRecord, PlayerRecord, QuestRecord, Record, Schema,
@@ -169,8 +168,9 @@ pub use schema::{
 };
 pub use state::{ItemDone, NpcDone, PlayerDone, QuestDone, Start, State, WorldDone};
 pub use store::{
-    CommitError, Committed, FileStore, FileStoreConfig, Loaded, MemStore, ShardDir, Store,
-    StoreError,
+    Backend, CommitError, Committed, EpochRecord, FileBackend, FileStore, FileStoreConfig, Head,
+    KeyFingerprint, Loaded, MemBackend, MemStore, ShardDir, Store, StoreConfig, StoreError,
+    StoredBundle, StoredEpoch, Swap, read_bundle_file,
 };
 pub use system::System;
-pub use verify::{SectionSummary, Summary, Verified, VerifyOptions, verify};
+pub use verify::{SectionSummary, Summary, Verified, VerifyOptions, verify, verify_as};

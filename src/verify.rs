@@ -258,3 +258,35 @@ pub fn verify(bytes: &[u8], options: &VerifyOptions) -> Result<Verified, Rejecti
         index: parsed.index,
     })
 }
+
+/// Checks a bundle against every rule of the format, as the typed restore
+/// does — [`verify`]'s rules, the expectations, and then every record of
+/// schema `S` decoded canonically and checked against the structural index
+/// — and returns what it holds. The records are dropped: this is
+/// inspection, never a way to restore (only a store's
+/// [`load_latest`](crate::Store::load_latest) gives a restorable epoch).
+///
+/// # Errors
+/// The first rule that fails, in the order of the [format
+/// specification](crate::format).
+///
+/// ```
+/// use caelmor_persist::{verify_as, MemStore, Save, ShardId, VerifyOptions};
+/// use caelmor_persist::reference::{Reference, ShardSpec};
+///
+/// let world = ShardSpec::small().generate(2);
+/// let mut store = MemStore::<Reference>::new(ShardId(1));
+/// let authority = store.claim()?;
+/// let sealed = Save::begin(&authority).players(&world.players)?.world(&world.zones)?
+///     .npcs(&world.npcs)?.items(&world.items)?.quests(&world.quests)?.seal();
+/// let summary = verify_as::<Reference>(sealed.bytes(), &VerifyOptions::new())?;
+/// assert_eq!(summary.epoch, sealed.epoch());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn verify_as<S: Schema>(bytes: &[u8], options: &VerifyOptions) -> Result<Summary, Rejection> {
+    let options = VerifyOptions {
+        schema: Some((S::NAME.to_owned(), S::VERSION)),
+        ..options.clone()
+    };
+    crate::format::typed_reader::read::<S>(bytes, &options).map(|opened| opened.summary)
+}

@@ -27,6 +27,11 @@ impl DigestKey {
     pub const fn from_bytes(bytes: [u8; 32]) -> Self {
         Self(bytes)
     }
+
+    /// The secret, for keyed hashing and fingerprints inside the crate.
+    pub(crate) fn secret(&self) -> &[u8; 32] {
+        &self.0
+    }
 }
 
 impl fmt::Debug for DigestKey {

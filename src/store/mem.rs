@@ -1,25 +1,19 @@
-//! An in-memory store for tests, examples and single-process experiments.
+//! A backend in memory, for tests, examples and single-process experiments.
 
-use core::convert::Infallible;
-use core::fmt;
-use core::marker::PhantomData;
 use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, MutexGuard};
 
-use super::{CommitError, Committed, Loaded, Store, admit, sealed};
-use crate::authority::{ServerAuthority, unique_token};
+use super::backend::{Backend, Head, StoredEpoch, Swap};
+use super::{Store, StoreConfig, StoreError};
 use crate::format::DigestKey;
-use crate::gate::Committable;
-use crate::ids::{Epoch, Fence, ShardId};
+use crate::ids::ShardId;
 use crate::schema::Schema;
 
-/// A [`Store`] that keeps every committed epoch of one shard in memory.
-///
-/// It keeps the full contract — next epoch only, fencing, whole-bundle
-/// commits — but nothing survives the process. Each [`claim`](Store::claim)
-/// supersedes the previous authority, as a restarted server would.
+/// A [`Store`] whose shard lives in memory: the full contract, nothing
+/// survives the process.
 ///
 /// ```
-/// use caelmor_persist::{MemStore, ShardId, Store, StoreError};
+/// use caelmor_persist::{MemStore, ShardId};
 /// use caelmor_persist::reference::Reference;
 ///
 /// let mut store = MemStore::<Reference>::new(ShardId(1));
@@ -28,107 +22,149 @@ use crate::schema::Schema;
 /// assert!(new.fence() > old.fence());
 /// assert!(store.load_latest().unwrap().is_none());
 /// ```
-pub struct MemStore<S: Schema> {
-    id: u64,
-    shard: ShardId,
-    key: Option<DigestKey>,
-    fence: Fence,
-    epochs: BTreeMap<Epoch, Vec<u8>>,
-    _schema: PhantomData<fn() -> S>,
+pub type MemStore<S> = Store<S, MemBackend>;
+
+impl<S: Schema> Store<S, MemBackend> {
+    /// An empty shard in memory, with unkeyed digests.
+    #[must_use]
+    pub fn new(shard: ShardId) -> Self {
+        Self::with_backend(MemBackend::new(shard), StoreConfig::new())
+    }
+
+    /// An empty shard in memory whose bundles are digested with `key`.
+    #[must_use]
+    pub fn with_key(shard: ShardId, key: DigestKey) -> Self {
+        Self::with_backend(MemBackend::new(shard), StoreConfig::new().key(key))
+    }
 }
 
-impl<S: Schema> MemStore<S> {
-    /// An empty store for `shard`, with unkeyed digests.
+#[derive(Debug, Default)]
+struct Shelf {
+    head: Option<Head>,
+    epochs: BTreeMap<StoredEpoch, Vec<u8>>,
+}
+
+/// A shard held in memory. Clones share the shard, so two stores over
+/// clones of one backend behave like two servers over one database: they
+/// race, and the head's compare-and-swap decides.
+///
+/// ```
+/// use caelmor_persist::{MemBackend, ShardId, Store, StoreConfig, StoreError};
+/// use caelmor_persist::reference::Reference;
+///
+/// let shared = MemBackend::new(ShardId(1));
+/// let mut first = Store::<Reference, _>::with_backend(shared.clone(), StoreConfig::new());
+/// let mut second = Store::<Reference, _>::with_backend(shared, StoreConfig::new());
+/// let stale = first.claim()?;
+/// let current = second.claim()?;
+/// assert!(current.fence() > stale.fence());
+/// # Ok::<(), StoreError>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct MemBackend {
+    shard: ShardId,
+    shelf: Arc<Mutex<Shelf>>,
+}
+
+impl MemBackend {
+    /// An empty shard.
     #[must_use]
     pub fn new(shard: ShardId) -> Self {
         Self {
-            id: unique_token(),
             shard,
-            key: None,
-            fence: Fence(0),
-            epochs: BTreeMap::new(),
-            _schema: PhantomData,
+            shelf: Arc::default(),
         }
     }
 
-    /// An empty store whose bundles are digested with `key`.
-    #[must_use]
-    pub fn with_key(shard: ShardId, key: DigestKey) -> Self {
-        Self {
-            key: Some(key),
-            ..Self::new(shard)
+    fn shelf(&self) -> MutexGuard<'_, Shelf> {
+        // A panic while holding the lock cannot leave a half-made change:
+        // every change below is one assignment or insertion.
+        self.shelf
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Changes the stored bytes of an epoch in place, as a failing disk or
+    /// an editor would; `false` if there are none. For tests of how a server
+    /// copes with damage: the store must refuse what this produces.
+    pub fn tamper(&self, stored: StoredEpoch, edit: impl FnOnce(&mut Vec<u8>)) -> bool {
+        match self.shelf().epochs.get_mut(&stored) {
+            Some(bytes) => {
+                edit(bytes);
+                true
+            }
+            None => false,
         }
     }
 
-    /// The latest committed epoch, if any.
-    #[must_use]
-    pub fn latest_epoch(&self) -> Option<Epoch> {
-        self.epochs.keys().next_back().copied()
-    }
-
-    /// Loads a named older epoch, explicitly (for operators and tests; a
-    /// server restores with [`Store::load_latest`]).
-    #[must_use]
-    pub fn load_epoch(&self, epoch: Epoch) -> Option<Loaded> {
-        self.epochs
-            .get(&epoch)
-            .map(|bytes| Loaded::new(bytes.clone(), epoch))
+    /// Loses the shard's head, as a deleted metadata file would.
+    pub fn forget_head(&self) {
+        self.shelf().head = None;
     }
 }
 
-impl<S: Schema> fmt::Debug for MemStore<S> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("MemStore")
-            .field("shard", &self.shard)
-            .field("fence", &self.fence)
-            .field("latest", &self.latest_epoch())
-            .finish_non_exhaustive()
-    }
-}
-
-impl<S: Schema> sealed::Sealed for MemStore<S> {}
-
-impl<S: Schema> Store<S> for MemStore<S> {
-    type Error = Infallible;
-
-    fn claim(&mut self) -> Result<ServerAuthority<S>, Infallible> {
-        self.fence = Fence(self.fence.0 + 1);
-        Ok(ServerAuthority::mint(
-            self.id,
-            self.shard,
-            self.fence,
-            self.latest_epoch(),
-            self.key.clone(),
-        ))
+impl Backend for MemBackend {
+    fn shard(&self) -> ShardId {
+        self.shard
     }
 
-    fn commit<B: Committable<S>>(
-        &mut self,
-        bundle: B,
-        authority: &mut ServerAuthority<S>,
-    ) -> Result<Committed, CommitError<S>> {
-        let sealed = bundle.into_sealed();
-        if let Err(error) = admit(
-            self.id,
-            self.shard,
-            self.fence,
-            self.latest_epoch(),
-            &sealed,
-            authority,
-        ) {
-            return Err(CommitError::new(error, sealed));
+    fn location(&self) -> String {
+        format!("memory:{}", self.shard)
+    }
+
+    fn head(&self) -> Result<Option<Head>, StoreError> {
+        Ok(self.shelf().head)
+    }
+
+    fn claim(&mut self, expected: Option<&Head>, next: &Head) -> Result<Swap, StoreError> {
+        let mut shelf = self.shelf();
+        if shelf.head.as_ref() != expected {
+            return Ok(Swap::Conflict);
         }
-        let committed = Committed::of(&sealed);
-        self.epochs.insert(committed.epoch, sealed.into_bytes());
-        authority.committed(committed.epoch);
-        Ok(committed)
+        shelf.head = Some(*next);
+        Ok(Swap::Done)
     }
 
-    fn load_latest(&self) -> Result<Option<Loaded>, Infallible> {
-        Ok(self
-            .epochs
-            .iter()
-            .next_back()
-            .map(|(&epoch, bytes)| Loaded::new(bytes.clone(), epoch)))
+    fn publish(&mut self, expected: &Head, next: &Head, bundle: &[u8]) -> Result<Swap, StoreError> {
+        let mut shelf = self.shelf();
+        if shelf.head.as_ref() != Some(expected) {
+            return Ok(Swap::Conflict);
+        }
+        let Some(latest) = next.latest else {
+            return Ok(Swap::Conflict);
+        };
+        shelf.epochs.insert(
+            StoredEpoch {
+                epoch: latest.epoch,
+                fence: latest.fence,
+            },
+            bundle.to_vec(),
+        );
+        shelf.head = Some(*next);
+        Ok(Swap::Done)
+    }
+
+    fn read(&self, stored: StoredEpoch, max_len: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        let shelf = self.shelf();
+        let Some(bytes) = shelf.epochs.get(&stored) else {
+            return Ok(None);
+        };
+        if bytes.len() as u64 > max_len {
+            return Err(StoreError::TooLarge {
+                location: format!("{} {}", self.location(), stored.epoch),
+                len: bytes.len() as u64,
+                limit: max_len,
+            });
+        }
+        Ok(Some(bytes.clone()))
+    }
+
+    fn list(&self) -> Result<Vec<StoredEpoch>, StoreError> {
+        Ok(self.shelf().epochs.keys().copied().collect())
+    }
+
+    fn remove(&mut self, stored: StoredEpoch) -> Result<(), StoreError> {
+        self.shelf().epochs.remove(&stored);
+        Ok(())
     }
 }

@@ -1,146 +1,131 @@
-//! Where sealed bundles go: the [`Store`] contract and its implementations.
+//! Where sealed bundles go: [`Store`], the guarantees every backend gets,
+//! and the backends the crate ships.
 //!
-//! A store commits a [`Sealed`] bundle whole or not at all, accepts only the
-//! next epoch (Stage 21.0: no rollback via persistence), refuses an
-//! authority that a later claim has fenced out (Stage 21.2 §9.6), and loads
-//! the latest epoch without ever falling back silently to an older one.
+//! The contract is split in two (DESIGN "Stores"):
+//!
+//! - a [`Backend`] provides bytes and an atomic compare-and-swap on a small
+//!   per-shard [`Head`] — anyone can implement it (a file system, a
+//!   database, an object store);
+//! - a [`Store`] wraps any backend and enforces, once, what the canon asks
+//!   of every store: a commit is the next epoch or nothing (Stage 21.0: no
+//!   rollback via persistence), only the current claim may commit
+//!   (Stage 21.2 §9.6: server authority, enforced by fences), a shard's key
+//!   never changes, and a load hands out only the latest committed epoch,
+//!   verified in full, never an older one instead.
+//!
+//! [`FileStore`] (one directory per shard) is the embedded default;
+//! [`MemStore`] keeps a shard in memory, for tests and examples.
 
+mod backend;
+mod error;
 mod file;
+mod loaded;
 mod mem;
 
-pub use file::{FileStore, FileStoreConfig, ShardDir};
-pub use mem::MemStore;
+pub use backend::{Backend, EpochRecord, Head, KeyFingerprint, StoredEpoch, Swap};
+pub use error::{CommitError, StoreError};
+pub use file::{FileBackend, FileStore, ShardDir, read_bundle_file};
+pub use loaded::{Loaded, StoredBundle};
+pub use mem::{MemBackend, MemStore};
 
-use core::any::Any;
 use core::fmt;
+use core::marker::PhantomData;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::authority::ServerAuthority;
-use crate::format::{DigestKey, typed_reader};
+use crate::authority::{ServerAuthority, unique_token};
+use crate::format::{DIGEST_LEN, DigestKey, typed_reader};
 use crate::gate::Committable;
 use crate::ids::{Epoch, Fence, ShardId};
 use crate::rejection::Rejection;
 use crate::save::Sealed;
 use crate::schema::Schema;
+use crate::verify::{VerifyOptions, verify};
 
-pub(crate) mod sealed {
-    /// Stores live in this crate: only they can mint a `ServerAuthority`.
-    pub trait Sealed {}
-}
-
-/// A bundle's bytes as a store loaded them, with the epoch the store says
-/// they hold. [`Restore::open`](crate::Restore::open) rejects the bytes if
-/// they hold any other epoch (`E-EPOCH`).
+/// How a [`Store`] is set up: its digest key, how many epochs it keeps, and
+/// the largest bundle it will read.
 ///
 /// ```
-/// use caelmor_persist::{Epoch, Loaded, MemStore, RejectionCode, Restore, ShardId, Store};
-/// use caelmor_persist::reference::Reference;
-///
-/// let mut store = MemStore::<Reference>::new(ShardId(1));
-/// let authority = store.claim().unwrap();
-/// let junk = Loaded::new(b"definitely not a bundle".to_vec(), Epoch(1));
-/// let err = Restore::open(junk, &authority).unwrap_err();
-/// assert_eq!(err.code(), RejectionCode::Magic);
+/// use caelmor_persist::{DigestKey, StoreConfig};
+/// let config = StoreConfig::new()
+///     .key(DigestKey::from_bytes([7; 32]))
+///     .retain(3);
+/// assert_eq!(config.retained(), 3);
+/// assert_eq!(StoreConfig::new().retained(), StoreConfig::DEFAULT_RETAIN);
 /// ```
-#[derive(Clone)]
-pub struct Loaded {
-    bytes: Vec<u8>,
-    epoch: Epoch,
-    /// The records, when the store that loaded the bytes already read them
-    /// to verify the bundle; see [`Loaded::opened`].
-    opened: Option<Arc<Opened>>,
-}
-
-/// A bundle a store has already read, every rule checked, for one schema,
-/// key and shard: what [`Restore::open`](crate::Restore::open) would do
-/// again otherwise.
-struct Opened {
+#[derive(Clone, Debug)]
+pub struct StoreConfig {
     key: Option<DigestKey>,
-    shard: ShardId,
-    /// A `typed_reader::Opened<S>` for the store's schema `S`.
-    records: Box<dyn Any + Send + Sync>,
+    retain: usize,
+    max_bundle_len: u64,
 }
 
-impl Loaded {
-    /// Wraps bytes obtained from a store (or a backup, or a test) with the
-    /// epoch they are expected to hold.
-    #[must_use]
-    pub fn new(bytes: Vec<u8>, epoch: Epoch) -> Self {
+/// The configuration of a [`FileStore`]: the same as every store's.
+pub type FileStoreConfig = StoreConfig;
+
+impl Default for StoreConfig {
+    fn default() -> Self {
         Self {
-            bytes,
-            epoch,
-            opened: None,
+            key: None,
+            retain: Self::DEFAULT_RETAIN,
+            max_bundle_len: Self::DEFAULT_MAX_BUNDLE_LEN,
         }
-    }
-
-    /// Bytes a store has read for schema `S` under `key`, expecting `shard`
-    /// and `epoch`, every rule of the format checked: a restore with the
-    /// same schema, key and shard takes the records instead of reading the
-    /// bytes again.
-    pub(crate) fn opened<S: Schema>(
-        bytes: Vec<u8>,
-        epoch: Epoch,
-        key: Option<DigestKey>,
-        shard: ShardId,
-        records: typed_reader::Opened<S>,
-    ) -> Self {
-        Self {
-            bytes,
-            epoch,
-            opened: Some(Arc::new(Opened {
-                key,
-                shard,
-                records: Box::new(records),
-            })),
-        }
-    }
-
-    /// The records a store read while loading, if it read them for schema
-    /// `S` under `key`, expecting `shard`, and no clone of this value still
-    /// shares them; `None` means "read the bytes".
-    pub(crate) fn take_opened<S: Schema>(
-        &mut self,
-        key: Option<&DigestKey>,
-        shard: ShardId,
-    ) -> Option<typed_reader::Opened<S>> {
-        let opened = self.opened.take()?;
-        if opened.key.as_ref() != key || opened.shard != shard {
-            return None;
-        }
-        let opened = Arc::try_unwrap(opened).ok()?;
-        opened.records.downcast().ok().map(|records| *records)
-    }
-
-    /// The bundle's bytes.
-    #[must_use]
-    pub fn bytes(&self) -> &[u8] {
-        &self.bytes
-    }
-
-    /// The epoch the store says these bytes hold.
-    #[must_use]
-    pub fn epoch(&self) -> Epoch {
-        self.epoch
     }
 }
 
-/// Equal when they hold the same bytes for the same epoch, whether or not a
-/// store already read them.
-impl PartialEq for Loaded {
-    fn eq(&self, other: &Self) -> bool {
-        self.epoch == other.epoch && self.bytes == other.bytes
+impl StoreConfig {
+    /// How many epochs a store keeps unless told otherwise.
+    pub const DEFAULT_RETAIN: usize = 8;
+
+    /// The largest bundle a store reads unless told otherwise: 4 GiB.
+    pub const DEFAULT_MAX_BUNDLE_LEN: u64 = 4 << 30;
+
+    /// Unkeyed digests, [`DEFAULT_RETAIN`](Self::DEFAULT_RETAIN) epochs kept.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
     }
-}
 
-impl Eq for Loaded {}
+    /// Digests bundles with `key`, and verifies loads with it. A shard is
+    /// keyed (or not) for good at its first claim.
+    #[must_use]
+    pub fn key(mut self, key: DigestKey) -> Self {
+        self.key = Some(key);
+        self
+    }
 
-impl fmt::Debug for Loaded {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Loaded")
-            .field("epoch", &self.epoch)
-            .field("bytes", &self.bytes.len())
-            .field("read_by_store", &self.opened.is_some())
-            .finish()
+    /// Keeps the latest `epochs` epochs (at least 1: the latest is never
+    /// removed). Older ones are removed after each successful commit.
+    #[must_use]
+    pub fn retain(mut self, epochs: usize) -> Self {
+        self.retain = epochs.max(1);
+        self
+    }
+
+    /// Refuses to read an older epoch's bundle longer than `bytes` (the
+    /// latest epoch's length is known from the head, and read exactly).
+    #[must_use]
+    pub fn max_bundle_len(mut self, bytes: u64) -> Self {
+        self.max_bundle_len = bytes;
+        self
+    }
+
+    /// How many epochs are kept.
+    #[must_use]
+    pub fn retained(&self) -> usize {
+        self.retain
+    }
+
+    /// Whether bundles are digested with a key.
+    #[must_use]
+    pub fn is_keyed(&self) -> bool {
+        self.key.is_some()
+    }
+
+    /// The fingerprint of the configured key.
+    #[must_use]
+    pub fn key_fingerprint(&self) -> KeyFingerprint {
+        KeyFingerprint::of(self.key.as_ref())
     }
 }
 
@@ -159,8 +144,7 @@ pub struct Committed {
 }
 
 impl Committed {
-    /// What committing `sealed` records.
-    pub(crate) fn of<S: Schema>(sealed: &Sealed<S>) -> Self {
+    fn of<S: Schema>(sealed: &Sealed<S>) -> Self {
         Self {
             shard: sealed.shard(),
             epoch: sealed.epoch(),
@@ -170,252 +154,556 @@ impl Committed {
     }
 }
 
-/// Why a store refused or failed.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum StoreError {
-    /// The bundle's epoch is not exactly one past the latest commit.
-    #[error("E-STORE-EPOCH: the store's next epoch is {expected}, the bundle carries {found}")]
-    EpochNotNext {
-        /// The only epoch the store accepts now.
-        expected: Epoch,
-        /// The bundle's epoch.
-        found: Epoch,
-    },
-    /// The authority (or the bundle's sealing authority) was superseded.
-    #[error("E-STORE-FENCED: {found} has been superseded; the shard's current fence is {current}")]
-    Fenced {
-        /// The store's current fence.
-        current: Fence,
-        /// The stale fence presented.
-        found: Fence,
-    },
-    /// The bundle or authority belongs to another shard.
-    #[error("E-STORE-SHARD: this store holds {expected}, not {found}")]
-    ShardMismatch {
-        /// The store's shard.
-        expected: ShardId,
-        /// The shard presented.
-        found: ShardId,
-    },
-    /// The authority was minted by another store.
-    #[error(
-        "E-STORE-AUTHORITY: the authority, or the one that sealed the bundle, was minted by another store"
-    )]
-    ForeignAuthority,
-    /// The epoch counter is exhausted.
-    #[error("E-STORE-EXHAUSTED: the epoch counter is exhausted")]
-    Exhausted,
-    /// A stored bundle failed verification.
-    #[error("E-STORE-DAMAGED: {epoch} failed verification: {rejection}")]
-    Damaged {
-        /// The epoch whose bundle is damaged.
-        epoch: Epoch,
-        /// Why.
-        rejection: Rejection,
-    },
-    /// A stored bundle file failed verification (a [`FileStore`]). The store
-    /// never falls back to an older epoch instead.
-    #[error("E-STORE-DAMAGED: {} ({epoch}) failed verification: {rejection}", path.display())]
-    DamagedFile {
-        /// The damaged file.
-        path: std::path::PathBuf,
-        /// The epoch its name says it holds.
-        epoch: Epoch,
-        /// Why it was refused.
-        rejection: Rejection,
-    },
-    /// Another store holds the shard's claim: another process, or another
-    /// [`FileStore`] in this one. It holds it until that store is dropped.
-    #[error(
-        "E-STORE-CLAIMED: the shard at {} is claimed by another store (another process, or another FileStore in this one)",
-        path.display()
-    )]
-    Claimed {
-        /// The shard directory.
-        path: std::path::PathBuf,
-    },
-    /// The store's metadata (its fence file) is not in the one format the
-    /// store writes.
-    #[error("E-STORE-META: {} is not a valid metadata file: {detail}", path.display())]
-    BadMetadata {
-        /// The metadata file.
-        path: std::path::PathBuf,
-        /// What is wrong with it.
-        detail: String,
-    },
-    /// A file system operation failed. [`StoreError::code`] tells disk full
-    /// (`E-STORE-FULL`), permission denied (`E-STORE-DENIED`) and read-only
-    /// file system (`E-STORE-READONLY`) apart from other failures
-    /// (`E-STORE-IO`). A failed commit leaves the previous epoch latest.
-    #[error("{}: cannot {op} {}: {source}", io_code(source), path.display())]
-    Io {
-        /// What the store was doing, e.g. `"write"`.
-        op: &'static str,
-        /// The file or directory.
-        path: std::path::PathBuf,
-        /// The operating system's error.
-        source: std::io::Error,
-    },
+/// How many times a claim retries its compare-and-swap when another writer
+/// changed the head in between (only possible when the backend's lock was
+/// bypassed): enough for a race, not for a livelock.
+const CLAIM_ATTEMPTS: usize = 8;
+
+/// One shard in one backend, with every guarantee the canon asks of a store
+/// enforced on top of it.
+///
+/// - **One authority.** [`claim`](Store::claim) takes the backend's owner
+///   lock (where it has one), checks the shard's key, and increments the
+///   shard's fence with a compare-and-swap; the [`ServerAuthority`] it mints
+///   is the only way to save, commit or restore, and every earlier authority
+///   of the shard is superseded (Stage 21.2 §9.6).
+/// - **Next epoch only, whole or nothing.** [`commit`](Store::commit) takes
+///   only a [`Sealed`] bundle, sealed under this store's current authority,
+///   at exactly the epoch after the latest; the backend publishes it and
+///   moves the head in one compare-and-swap, so a superseded writer's commit
+///   never lands, and a commit either happened or did not (Stage 21.0,
+///   Stage 21.2 §5, §9.3).
+/// - **The latest, verified, or an error.** [`load_latest`](Store::load_latest)
+///   reads the epoch the head names — nothing else — checks it is the bundle
+///   that was committed (length, digest) and verifies every rule of the
+///   format, records included. A missing or damaged latest epoch is
+///   `E-STORE-DAMAGED`; the store never falls back to an older epoch (that
+///   would be a rollback, Stage 21.0), and a shard that ever committed never
+///   reads as empty.
+/// - **Restore provenance.** Only what `load_latest` returns can be
+///   restored, and only with the authority this store minted, while that
+///   authority is current ([`Restore::open`](crate::Restore::open)).
+///   Older epochs can be read for forensics ([`load_epoch`](Store::load_epoch)),
+///   never restored.
+/// - **Keyed shards.** A shard is keyed, or not, for good at its first
+///   claim; a store with another key, or none, is refused before it writes
+///   (`E-STORE-KEY`).
+///
+/// The type parameters are the schema and the backend; [`FileStore`] and
+/// [`MemStore`] name the two the crate ships.
+///
+/// ```
+/// use caelmor_persist::{MemStore, Restore, Save, ShardId};
+/// use caelmor_persist::reference::{Reference, ShardSpec};
+///
+/// let world = ShardSpec::small().generate(7);
+/// let mut store = MemStore::<Reference>::new(ShardId(1));
+/// let mut authority = store.claim()?;
+/// let sealed = Save::begin(&authority)
+///     .players(&world.players)?
+///     .world(&world.zones)?
+///     .npcs(&world.npcs)?
+///     .items(&world.items)?
+///     .quests(&world.quests)?
+///     .seal();
+/// let committed = store.commit(sealed, &mut authority)?;
+/// assert_eq!(committed.epoch.get(), 1);
+///
+/// let loaded = store.load_latest()?.expect("epoch 1 was committed");
+/// let active = Restore::open(loaded, &authority)?
+///     .players().world().npcs().items().quests()
+///     .activate(&authority)?;
+/// assert_eq!(active.items, world.items);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct Store<S: Schema, B: Backend> {
+    backend: B,
+    id: u64,
+    config: StoreConfig,
+    key: KeyFingerprint,
+    /// The newest fence this store has seen for its shard: its own latest
+    /// claim, or a later one it found in the head. Shared with the
+    /// authorities it mints, so that a superseded one knows it, in-process.
+    current: Arc<AtomicU64>,
+    claimed: bool,
+    _schema: PhantomData<fn() -> S>,
 }
 
-fn io_code(error: &std::io::Error) -> &'static str {
-    use std::io::ErrorKind;
-    match error.kind() {
-        ErrorKind::StorageFull | ErrorKind::QuotaExceeded => "E-STORE-FULL",
-        ErrorKind::PermissionDenied => "E-STORE-DENIED",
-        ErrorKind::ReadOnlyFilesystem => "E-STORE-READONLY",
-        _ => "E-STORE-IO",
-    }
-}
-
-impl StoreError {
-    /// The stable code.
+impl<S: Schema, B: Backend> Store<S, B> {
+    /// Wraps a backend. Nothing is read or written until the first call.
     #[must_use]
-    pub fn code(&self) -> &'static str {
-        match self {
-            StoreError::EpochNotNext { .. } => "E-STORE-EPOCH",
-            StoreError::Fenced { .. } => "E-STORE-FENCED",
-            StoreError::ShardMismatch { .. } => "E-STORE-SHARD",
-            StoreError::ForeignAuthority => "E-STORE-AUTHORITY",
-            StoreError::Exhausted => "E-STORE-EXHAUSTED",
-            StoreError::Damaged { .. } | StoreError::DamagedFile { .. } => "E-STORE-DAMAGED",
-            StoreError::Claimed { .. } => "E-STORE-CLAIMED",
-            StoreError::BadMetadata { .. } => "E-STORE-META",
-            StoreError::Io { source, .. } => io_code(source),
-        }
-    }
-}
-
-/// A refused or failed commit. The bundle is handed back, so nothing is
-/// lost: the server may retry it (after an I/O error) or discard it (after
-/// a refusal, which retrying cannot change).
-pub struct CommitError<S: Schema> {
-    /// Why the commit did not happen.
-    pub error: StoreError,
-    // Boxed: errors stay small, and only the failure path pays for it.
-    sealed: Box<Sealed<S>>,
-}
-
-impl<S: Schema> CommitError<S> {
-    pub(crate) fn new(error: StoreError, sealed: Sealed<S>) -> Self {
+    pub fn with_backend(backend: B, config: StoreConfig) -> Self {
+        let key = config.key_fingerprint();
         Self {
-            error,
-            sealed: Box::new(sealed),
+            backend,
+            id: unique_token(),
+            config,
+            key,
+            current: Arc::new(AtomicU64::new(0)),
+            claimed: false,
+            _schema: PhantomData,
         }
     }
 
-    /// Takes the bundle back.
+    /// The backend.
     #[must_use]
-    pub fn into_sealed(self) -> Sealed<S> {
-        *self.sealed
+    pub fn backend(&self) -> &B {
+        &self.backend
     }
-}
 
-impl<S: Schema> fmt::Debug for CommitError<S> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CommitError")
-            .field("error", &self.error)
-            .field("sealed", &self.sealed)
-            .finish()
+    /// The shard this store holds.
+    #[must_use]
+    pub fn shard(&self) -> ShardId {
+        self.backend.shard()
     }
-}
 
-impl<S: Schema> fmt::Display for CommitError<S> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&self.error, f)
+    /// The configuration.
+    #[must_use]
+    pub fn config(&self) -> &StoreConfig {
+        &self.config
     }
-}
 
-impl<S: Schema> std::error::Error for CommitError<S> {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(&self.error)
+    /// Whether this store has claimed the shard (it may have been superseded
+    /// since; the next commit finds out).
+    #[must_use]
+    pub fn is_claimed(&self) -> bool {
+        self.claimed
     }
-}
 
-/// The contract every store keeps. Sealed: a store mints
-/// [`ServerAuthority`] values, so stores live in this crate, where their
-/// fencing is proven by its tests.
-pub trait Store<S: Schema>: sealed::Sealed {
-    /// The error of claims and loads (commit errors are [`CommitError`]).
-    type Error: std::error::Error + Send + Sync + 'static;
+    /// The newest fence this store has seen: that of its own latest claim,
+    /// or a later claim it found while reading the head.
+    #[must_use]
+    pub fn fence(&self) -> Fence {
+        Fence(self.current.load(Ordering::Acquire))
+    }
 
-    /// Makes the caller the shard's authority: increments the fence, which
-    /// supersedes every earlier authority of this store.
+    /// The shard's head as the backend holds it now.
     ///
     /// # Errors
-    /// When the store cannot be claimed.
-    fn claim(&mut self) -> Result<ServerAuthority<S>, Self::Error>;
+    /// When the backend cannot read it.
+    pub fn head(&self) -> Result<Option<Head>, StoreError> {
+        let head = self.backend.head()?;
+        if let Some(head) = &head {
+            self.saw(head.fence);
+        }
+        Ok(head)
+    }
+
+    /// The latest committed epoch, from the head.
+    ///
+    /// # Errors
+    /// When the backend cannot read the head.
+    pub fn latest_epoch(&self) -> Result<Option<Epoch>, StoreError> {
+        Ok(self.head()?.and_then(|h| h.latest).map(|l| l.epoch))
+    }
+
+    /// The committed epochs whose bundles the backend still holds, oldest
+    /// first (left-overs of lost publishes are not among them).
+    ///
+    /// # Errors
+    /// When the backend cannot read the head or list its epochs.
+    pub fn epochs(&self) -> Result<Vec<Epoch>, StoreError> {
+        let Some(latest) = self.head()?.and_then(|h| h.latest) else {
+            return Ok(Vec::new());
+        };
+        let mut epochs: Vec<Epoch> = committed_candidates(&self.backend.list()?, &latest)
+            .into_iter()
+            .map(|s| s.epoch)
+            .collect();
+        epochs.dedup();
+        Ok(epochs)
+    }
+
+    /// Records that the shard's fence is at least `fence`: an authority
+    /// with an older one is superseded.
+    fn saw(&self, fence: Fence) {
+        self.current.fetch_max(fence.0, Ordering::AcqRel);
+    }
+
+    fn check_key(&self, head: &Head) -> Result<(), StoreError> {
+        if head.key == self.key {
+            Ok(())
+        } else {
+            Err(StoreError::KeyMismatch {
+                shard: head.key,
+                store: self.key,
+            })
+        }
+    }
+
+    /// A head that is absent although the backend holds epochs: the shard's
+    /// record of its latest commit is lost, and starting over would be a
+    /// rollback.
+    fn headless(&self) -> Result<(), StoreError> {
+        let stored = self.backend.list()?;
+        if let Some(newest) = stored.iter().max() {
+            return Err(StoreError::HeadMissing {
+                location: self.backend.location(),
+                newest: newest.epoch,
+            });
+        }
+        Ok(())
+    }
+
+    /// Makes the caller the shard's authority: takes the backend's owner
+    /// lock, checks the shard's key, then increments the fence with a
+    /// compare-and-swap, which supersedes every earlier authority. Bundles
+    /// left behind by superseded writers are removed.
+    ///
+    /// # Errors
+    /// `E-STORE-CLAIMED` while another owner holds the lock; `E-STORE-KEY`
+    /// if the shard is keyed otherwise; `E-STORE-HEAD` if the shard's head
+    /// is lost although epochs remain; `E-STORE-EXHAUSTED` at the last
+    /// fence; `E-STORE-CONTENDED` if other writers kept changing the head;
+    /// a backend error.
+    pub fn claim(&mut self) -> Result<ServerAuthority<S>, StoreError> {
+        self.backend.lock()?;
+        for _ in 0..CLAIM_ATTEMPTS {
+            let head = self.backend.head()?;
+            let next = match &head {
+                None => {
+                    self.headless()?;
+                    Head::first(Fence(1), self.key)
+                }
+                Some(head) => {
+                    self.check_key(head)?;
+                    self.saw(head.fence);
+                    Head {
+                        version: head.version.checked_add(1).ok_or(StoreError::Exhausted)?,
+                        fence: head.fence.next().ok_or(StoreError::Exhausted)?,
+                        ..*head
+                    }
+                }
+            };
+            if self.backend.claim(head.as_ref(), &next)? == Swap::Done {
+                self.saw(next.fence);
+                self.claimed = true;
+                self.remove_leftovers(&next);
+                return Ok(ServerAuthority::mint(
+                    self.id,
+                    self.shard(),
+                    next.fence,
+                    next.latest.map(|l| l.epoch),
+                    self.config.key.clone(),
+                    Arc::clone(&self.current),
+                ));
+            }
+        }
+        Err(StoreError::Contended {
+            location: self.backend.location(),
+        })
+    }
+
+    /// Best effort, after a claim: removes the bytes that writers with an
+    /// older fence published but never committed. No writer with an older
+    /// fence can commit any more, so none of them can become truth; bytes of
+    /// a newer fence are never touched (a later claimant may be publishing).
+    fn remove_leftovers(&mut self, head: &Head) {
+        let Ok(stored) = self.backend.list() else {
+            return;
+        };
+        let committed = head
+            .latest
+            .map(|latest| committed_candidates(&stored, &latest))
+            .unwrap_or_default();
+        for s in stored {
+            if s.fence < head.fence && !committed.contains(&s) {
+                let _ = self.backend.remove(s);
+            }
+        }
+    }
 
     /// Commits a sealed bundle whole, or nothing.
     ///
-    /// Only [`Sealed`] is accepted: passing an unfinished [`Save`](crate::Save)
-    /// does not compile, and the message names the step still missing.
+    /// Only [`Sealed`] is accepted: passing an unfinished
+    /// [`Save`](crate::Save) does not compile, and the message names the step
+    /// still missing.
     ///
     /// # Errors
-    /// [`StoreError::EpochNotNext`], [`StoreError::Fenced`],
-    /// [`StoreError::ShardMismatch`], [`StoreError::ForeignAuthority`], or an
-    /// I/O failure; the bundle is handed back in every case.
-    fn commit<B: Committable<S>>(
+    /// `E-STORE-SHARD`, `E-STORE-AUTHORITY` (minted or sealed by another
+    /// store), `E-STORE-FENCED` (superseded), `E-STORE-EPOCH` (not the next
+    /// epoch), `E-STORE-KEY`, `E-STORE-EXHAUSTED`, or a backend error; the
+    /// bundle is handed back in every case.
+    pub fn commit<C: Committable<S>>(
         &mut self,
-        bundle: B,
+        bundle: C,
         authority: &mut ServerAuthority<S>,
-    ) -> Result<Committed, CommitError<S>>;
+    ) -> Result<Committed, CommitError<S>> {
+        let sealed = bundle.into_sealed();
+        match self.try_commit(&sealed, authority) {
+            Ok(committed) => {
+                authority.committed(committed.epoch);
+                self.prune(committed.epoch);
+                Ok(committed)
+            }
+            Err(error) => Err(CommitError::new(error, sealed)),
+        }
+    }
 
-    /// Loads the latest committed epoch, or `None` for an empty shard.
+    fn try_commit(
+        &mut self,
+        sealed: &Sealed<S>,
+        authority: &ServerAuthority<S>,
+    ) -> Result<Committed, StoreError> {
+        let shard = self.shard();
+        for found in [authority.shard, sealed.shard()] {
+            if found != shard {
+                return Err(StoreError::ShardMismatch {
+                    expected: shard,
+                    found,
+                });
+            }
+        }
+        let head = self.head()?.ok_or_else(|| StoreError::NotClaimed {
+            location: self.backend.location(),
+        })?;
+        self.check_key(&head)?;
+        // Fence before identity: a bundle from before a restart carries both
+        // a stale fence and a dead store instance, and "superseded" is the
+        // operator's real problem.
+        for found in [authority.fence, sealed.fence()] {
+            if found != head.fence {
+                return Err(StoreError::Fenced {
+                    current: head.fence,
+                    found,
+                });
+            }
+        }
+        // A bundle sealed under another store's authority (perhaps with
+        // another key) must not become this store's truth.
+        if authority.store != self.id || sealed.store != self.id {
+            return Err(StoreError::ForeignAuthority);
+        }
+        let record = EpochRecord {
+            epoch: sealed.epoch(),
+            fence: sealed.fence(),
+            len: sealed.bytes().len() as u64,
+            digest: sealed.digest(),
+        };
+        // The retry of a commit whose outcome the backend could not report
+        // (e.g. a failed sync after the head moved): the very same bundle is
+        // already the head's latest and only needs to be made durable.
+        if head.latest == Some(record) {
+            self.backend.settle()?;
+            return Ok(Committed::of(sealed));
+        }
+        let expected = Epoch::after(head.latest.map(|l| l.epoch)).ok_or(StoreError::Exhausted)?;
+        if record.epoch != expected {
+            return Err(StoreError::EpochNotNext {
+                expected,
+                found: record.epoch,
+            });
+        }
+        let next = Head {
+            version: head.version.checked_add(1).ok_or(StoreError::Exhausted)?,
+            latest: Some(record),
+            ..head
+        };
+        match self.backend.publish(&head, &next, sealed.bytes())? {
+            Swap::Done => Ok(Committed::of(sealed)),
+            // Someone else moved the head between our read and our swap:
+            // a newer claim (we are superseded) or, only if the lock was
+            // bypassed, a commit of the same fence.
+            Swap::Conflict => {
+                let now = self.head()?;
+                match now {
+                    Some(now) if now.fence != head.fence => Err(StoreError::Fenced {
+                        current: now.fence,
+                        found: sealed.fence(),
+                    }),
+                    Some(now) if now.latest != head.latest => Err(StoreError::EpochNotNext {
+                        expected: Epoch::after(now.latest.map(|l| l.epoch))
+                            .ok_or(StoreError::Exhausted)?,
+                        found: record.epoch,
+                    }),
+                    _ => Err(StoreError::Contended {
+                        location: self.backend.location(),
+                    }),
+                }
+            }
+        }
+    }
+
+    /// Removes committed epochs older than the retained ones, after a
+    /// successful commit. Best effort: the commit is already durable, so a
+    /// failure here is left for the next commit to retry.
+    fn prune(&mut self, latest: Epoch) {
+        let Ok(stored) = self.backend.list() else {
+            return;
+        };
+        let retain = self.config.retain.max(1) as u64;
+        let keep_from = latest.0.saturating_sub(retain - 1);
+        let mut old: Vec<StoredEpoch> = stored
+            .into_iter()
+            .filter(|s| s.epoch.0 < keep_from && s.epoch < latest)
+            .collect();
+        old.sort_unstable();
+        for s in old {
+            if self.backend.remove(s).is_err() {
+                break;
+            }
+        }
+    }
+
+    /// Loads the latest committed epoch, verified in full, ready for
+    /// [`Restore::open`](crate::Restore::open); `None` for a shard that has
+    /// never committed.
+    ///
+    /// The head names the epoch; its bytes are read (exactly the committed
+    /// length, no more), must be the committed bundle (same digest), and
+    /// pass every rule of the format under this store's schema, key and
+    /// shard, every record decoded. The [`Loaded`] value carries the
+    /// records, so the restore reads nothing again.
     ///
     /// # Errors
-    /// When the latest epoch cannot be read. A store never answers with an
-    /// older epoch instead (that would be a rollback, Stage 21.0).
-    fn load_latest(&self) -> Result<Option<Loaded>, Self::Error>;
-}
+    /// `E-STORE-DAMAGED` naming the epoch if its bundle is missing, is not
+    /// the one committed, or fails verification — never an older epoch
+    /// instead; `E-STORE-HEAD` if the head is lost while epochs remain;
+    /// `E-STORE-SCHEMA` if the latest was written under another schema;
+    /// `E-STORE-KEY` if the shard is keyed otherwise; a backend error.
+    pub fn load_latest(&self) -> Result<Option<Loaded<S>>, StoreError> {
+        let Some(head) = self.head()? else {
+            self.headless()?;
+            return Ok(None);
+        };
+        self.check_key(&head)?;
+        let Some(latest) = head.latest else {
+            return Ok(None);
+        };
+        let bytes = self.read_committed(&latest)?;
+        let options =
+            VerifyOptions::for_schema::<S>(self.shard(), latest.epoch, self.config.key.as_ref());
+        let opened = typed_reader::read::<S>(&bytes, &options)
+            .map_err(|rejection| self.refused(latest.epoch, rejection))?;
+        Ok(Some(Loaded::new(opened, self.id, head.fence)))
+    }
 
-/// The epoch the next commit must carry when `latest` is the latest one
-/// committed, or `None` when the counter is exhausted.
-pub(crate) fn epoch_after(latest: Option<Epoch>) -> Option<Epoch> {
-    latest.map_or(Some(Epoch::FIRST), Epoch::next)
-}
+    /// The head's latest epoch's bytes, checked to be those committed.
+    fn read_committed(&self, latest: &EpochRecord) -> Result<Vec<u8>, StoreError> {
+        let stored = StoredEpoch {
+            epoch: latest.epoch,
+            fence: latest.fence,
+        };
+        let damaged = |detail: String| StoreError::Damaged {
+            location: self.backend.location(),
+            epoch: latest.epoch,
+            detail,
+            rejection: None,
+        };
+        let bytes = self
+            .backend
+            .read(stored, latest.len)?
+            .ok_or_else(|| damaged("its bundle is missing".to_owned()))?;
+        let digest = bytes.len().checked_sub(DIGEST_LEN).map(|at| &bytes[at..]);
+        if bytes.len() as u64 != latest.len || digest != Some(&latest.digest[..]) {
+            return Err(damaged(format!(
+                "its bundle is not the one committed ({} bytes, digest {})",
+                latest.len,
+                blake3::Hash::from_bytes(latest.digest).to_hex()
+            )));
+        }
+        Ok(bytes)
+    }
 
-/// The checks every store makes before it writes anything; shared so each
-/// store enforces the same contract in the same order.
-pub(crate) fn admit<S: Schema>(
-    store_id: u64,
-    shard: ShardId,
-    fence: Fence,
-    latest: Option<Epoch>,
-    sealed: &Sealed<S>,
-    authority: &ServerAuthority<S>,
-) -> Result<(), StoreError> {
-    for found in [authority.shard, sealed.shard()] {
-        if found != shard {
-            return Err(StoreError::ShardMismatch {
-                expected: shard,
-                found,
-            });
+    /// A rejection of a stored bundle, named for what it is: another
+    /// schema is not damage.
+    fn refused(&self, epoch: Epoch, rejection: Rejection) -> StoreError {
+        match rejection {
+            Rejection::SchemaMismatch {
+                expected_name,
+                expected_version,
+                found_name,
+                found_version,
+            } => StoreError::SchemaMismatch {
+                epoch,
+                expected_name,
+                expected_version,
+                found_name,
+                found_version,
+            },
+            rejection => StoreError::Damaged {
+                location: self.backend.location(),
+                epoch,
+                detail: rejection.to_string(),
+                rejection: Some(rejection),
+            },
         }
     }
-    // Fence before identity: a bundle from before a restart carries both a
-    // stale fence and a dead store instance, and "superseded" is the
-    // operator's real problem.
-    for found in [authority.fence, sealed.fence()] {
-        if found != fence {
-            return Err(StoreError::Fenced {
-                current: fence,
-                found,
-            });
+
+    /// Reads a committed epoch for inspection: verified (every rule that
+    /// needs no record types, under this store's key and shard), but not
+    /// restorable — an older epoch is never live state again (Stage 21.0: no
+    /// rollback via persistence). `None` if the store does not hold it.
+    ///
+    /// # Errors
+    /// `E-STORE-DAMAGED` if it fails verification; a backend error.
+    pub fn load_epoch(&self, epoch: Epoch) -> Result<Option<StoredBundle>, StoreError> {
+        let Some(latest) = self.head()?.and_then(|h| h.latest) else {
+            return Ok(None);
+        };
+        let Some(stored) = committed_candidates(&self.backend.list()?, &latest)
+            .into_iter()
+            .find(|s| s.epoch == epoch)
+        else {
+            return Ok(None);
+        };
+        let bytes = if stored.epoch == latest.epoch {
+            self.read_committed(&latest)?
+        } else {
+            match self.backend.read(stored, self.config.max_bundle_len)? {
+                Some(bytes) => bytes,
+                None => return Ok(None),
+            }
+        };
+        let mut options = VerifyOptions::new()
+            .expect_shard(self.shard())
+            .expect_epoch(epoch);
+        if let Some(key) = &self.config.key {
+            options = options.key(key.clone());
+        }
+        match verify(&bytes, &options) {
+            Ok(verified) => Ok(Some(StoredBundle::new(bytes, verified))),
+            Err(rejection) => Err(self.refused(epoch, rejection)),
         }
     }
-    // A bundle sealed under another store's authority (perhaps with another
-    // key) must not become this store's truth.
-    if authority.store != store_id || sealed.store != store_id {
-        return Err(StoreError::ForeignAuthority);
+}
+
+/// Which of the stored epochs are committed, oldest first: every epoch up
+/// to the latest, by the highest fence that published it (a writer that
+/// published an epoch and lost its swap was superseded by a higher fence,
+/// whose claim saw the shard before that epoch), and the latest exactly as
+/// the head names it.
+fn committed_candidates(stored: &[StoredEpoch], latest: &EpochRecord) -> Vec<StoredEpoch> {
+    let mut best: std::collections::BTreeMap<Epoch, Fence> = std::collections::BTreeMap::new();
+    for s in stored {
+        if s.epoch < latest.epoch && s.fence <= latest.fence {
+            let fence = best.entry(s.epoch).or_insert(s.fence);
+            *fence = (*fence).max(s.fence);
+        }
     }
-    let expected = epoch_after(latest).ok_or(StoreError::Exhausted)?;
-    if sealed.epoch() != expected {
-        return Err(StoreError::EpochNotNext {
-            expected,
-            found: sealed.epoch(),
-        });
+    let mut out: Vec<StoredEpoch> = best
+        .into_iter()
+        .map(|(epoch, fence)| StoredEpoch { epoch, fence })
+        .collect();
+    let head = StoredEpoch {
+        epoch: latest.epoch,
+        fence: latest.fence,
+    };
+    if stored.contains(&head) {
+        out.push(head);
     }
-    Ok(())
+    out
+}
+
+impl<S: Schema, B: Backend> fmt::Debug for Store<S, B> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Store")
+            .field("schema", &S::NAME)
+            .field("shard", &self.shard())
+            .field("location", &self.backend.location())
+            .field("fence", &self.fence())
+            .field("claimed", &self.claimed)
+            .field("key", &self.key)
+            .finish_non_exhaustive()
+    }
 }

@@ -1,8 +1,13 @@
-//! The I/O seam under [`FileStore`](super::FileStore): every file system
+//! The I/O seam under [`FileBackend`](super::FileBackend): every file system
 //! operation that changes a shard directory goes through [`Io`], so that the
-//! tests can stop a commit (or a claim) after any step, or in the middle of a
-//! write, and fail any step with the error a full disk, a permission or a
-//! read-only mount would give.
+//! crash model can stop a commit (or a claim) after any step, or in the
+//! middle of a write, and fail any step with the error a full disk, a
+//! permission or a read-only mount would give.
+//!
+//! Nothing here ever replaces or follows anything: files are created
+//! exclusively (`O_CREAT | O_EXCL`, which also refuses a symbolic link
+//! planted at the name), and published with `link(2)`, which fails if the
+//! name exists.
 
 use core::fmt;
 use std::fs::{File, OpenOptions};
@@ -10,21 +15,23 @@ use std::io::{self, Write};
 use std::path::Path;
 
 /// The mutating file system operations of a commit and a claim, in the
-/// order they use them: create a temporary file, write it, sync it, rename
-/// it into place, sync the directory; remove (temporary leftovers, pruned
-/// epochs).
+/// order they use them: create a temporary file, write it, sync it, link it
+/// under its final name, sync the directory; remove (temporaries, pruned
+/// epochs and heads).
 pub(crate) trait Io: fmt::Debug + Send + Sync {
-    /// Creates (or truncates) a file for writing.
-    fn create(&self, path: &Path) -> io::Result<File>;
-    /// Writes all of `data` to `file` (opened by [`Io::create`] at `path`).
+    /// Creates a new file for writing; fails if anything (a file, a
+    /// symbolic link, a FIFO) exists at `path`.
+    fn create_new(&self, path: &Path) -> io::Result<File>;
+    /// Writes all of `data` to `file` (opened by [`Io::create_new`] at `path`).
     fn write(&self, file: &mut File, path: &Path, data: &[u8]) -> io::Result<()>;
     /// Makes `file`'s data durable (`fsync`).
     fn sync(&self, file: &File, path: &Path) -> io::Result<()>;
-    /// Atomically renames `from` to `to`, replacing `to` if it exists.
-    fn rename(&self, from: &Path, to: &Path) -> io::Result<()>;
-    /// Makes `dir`'s entries (creations, renames, removals) durable.
+    /// Gives the file at `from` the second name `to`; fails with
+    /// `AlreadyExists` if `to` exists. Never replaces anything.
+    fn link(&self, from: &Path, to: &Path) -> io::Result<()>;
+    /// Makes `dir`'s entries (creations, links, removals) durable.
     fn sync_dir(&self, dir: &Path) -> io::Result<()>;
-    /// Removes a file.
+    /// Removes a name.
     fn remove(&self, path: &Path) -> io::Result<()>;
 }
 
@@ -33,12 +40,8 @@ pub(crate) trait Io: fmt::Debug + Send + Sync {
 pub(crate) struct RealIo;
 
 impl Io for RealIo {
-    fn create(&self, path: &Path) -> io::Result<File> {
-        OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .open(path)
+    fn create_new(&self, path: &Path) -> io::Result<File> {
+        OpenOptions::new().write(true).create_new(true).open(path)
     }
 
     fn write(&self, file: &mut File, _path: &Path, data: &[u8]) -> io::Result<()> {
@@ -49,8 +52,8 @@ impl Io for RealIo {
         file.sync_all()
     }
 
-    fn rename(&self, from: &Path, to: &Path) -> io::Result<()> {
-        std::fs::rename(from, to)
+    fn link(&self, from: &Path, to: &Path) -> io::Result<()> {
+        std::fs::hard_link(from, to)
     }
 
     fn sync_dir(&self, dir: &Path) -> io::Result<()> {
@@ -63,14 +66,15 @@ impl Io for RealIo {
 }
 
 /// `fsync` on a directory: on Unix, a directory opened read-only can be
-/// synced, which makes the renames and removals inside it durable.
+/// synced, which makes the links and removals inside it durable.
 #[cfg(unix)]
 pub(crate) fn sync_dir(dir: &Path) -> io::Result<()> {
     File::open(dir)?.sync_all()
 }
 
-/// Other platforms cannot open a directory as a file; their rename is
-/// durable by other means (or not at all), and there is nothing to sync.
+/// Other platforms cannot open a directory as a file; their directory
+/// entries are durable by other means (or not at all), and there is
+/// nothing to sync.
 #[cfg(not(unix))]
 pub(crate) fn sync_dir(_dir: &Path) -> io::Result<()> {
     Ok(())
