@@ -173,4 +173,7 @@ pub use store::{
     StoredBundle, StoredEpoch, Swap, read_bundle_file,
 };
 pub use system::System;
+
+#[cfg(feature = "conformance")]
+pub use store::conformance;
 pub use verify::{SectionSummary, Summary, Verified, VerifyOptions, verify, verify_as};

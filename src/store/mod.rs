@@ -17,6 +17,8 @@
 //! [`MemStore`] keeps a shard in memory, for tests and examples.
 
 mod backend;
+#[cfg(feature = "conformance")]
+pub mod conformance;
 mod error;
 mod file;
 mod loaded;
