@@ -7,6 +7,10 @@
 //! - An editor that re-frames and re-digests edited bytes (the "editor who
 //!   recomputed an unkeyed digest" the specification talks about).
 //! - The reference readers and a small hand-written shard.
+//! - [`Planted`], a backend whose latest committed epoch is whatever bytes a
+//!   test plants (an editor who rewrote a shard's head as well as its
+//!   bundle), so that crafted bytes can go through a store's
+//!   `load_latest` and the whole restore, as a server would restore them.
 //!
 //! Each test binary uses a subset of this module.
 #![allow(dead_code)]
@@ -17,10 +21,13 @@ use caelmor_persist::format::{
 use caelmor_persist::reference::{
     Biome, Item, Npc, Player, Position, Quest, Reference, Shard, Stats, Zone,
 };
+use std::sync::{Arc, Mutex, MutexGuard};
+
 use caelmor_persist::{
-    ActivationError, DigestKey, Epoch, Fence, ItemId, ItemLocation, Loaded, MemStore, NpcId, Part,
-    PlayerId, QuestId, Rejection, Restore, Save, Schema, Sealed, ServerAuthority, ShardId, Store,
-    System, Verified, VerifyOptions, ZoneId, verify,
+    ActivationError, Backend, DigestKey, Epoch, EpochRecord, Fence, Head, ItemId, ItemLocation,
+    Loaded, MemStore, NpcId, Part, PlayerId, QuestId, Rejection, Restore, RestoreError, Save,
+    Schema, Sealed, ServerAuthority, ShardId, Store, StoreConfig, StoreError, StoredEpoch, Swap,
+    System, Verified, VerifyOptions, ZoneId, verify, verify_as,
 };
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
@@ -506,46 +513,212 @@ pub fn saved_bytes(shard: &Shard) -> Vec<u8> {
 
 /// Why a whole restore (open, five steps, activation) failed.
 #[derive(Debug)]
-pub enum RestoreError {
-    Rejected(Rejection),
+pub enum RestoreFailure {
+    Open(RestoreError),
     Activation(ActivationError),
 }
 
 /// The whole restore chain, activated: the records exactly as handed back.
 pub fn restore(
-    loaded: Loaded,
+    loaded: Loaded<Reference>,
     authority: &ServerAuthority<Reference>,
-) -> Result<Shard, RestoreError> {
-    let (r, players) = Restore::open(loaded, authority)
-        .map_err(RestoreError::Rejected)?
-        .players();
-    let (r, zones) = r.world();
-    let (r, npcs) = r.npcs();
-    let (r, items) = r.items();
-    let (r, quests) = r.quests();
-    let active = r.activate(authority).map_err(RestoreError::Activation)?;
-    let release = |e| RestoreError::Activation(e);
+) -> Result<Shard, RestoreFailure> {
+    let active = Restore::open(loaded, authority)
+        .map_err(RestoreFailure::Open)?
+        .players()
+        .world()
+        .npcs()
+        .items()
+        .quests()
+        .activate(authority)
+        .map_err(RestoreFailure::Activation)?;
     Ok(Shard {
-        players: active.activate(players).map_err(release)?,
-        zones: active.activate(zones).map_err(release)?,
-        npcs: active.activate(npcs).map_err(release)?,
-        items: active.activate(items).map_err(release)?,
-        quests: active.activate(quests).map_err(release)?,
+        players: active.players,
+        zones: active.zones,
+        npcs: active.npcs,
+        items: active.items,
+        quests: active.quests,
     })
 }
 
-/// Typed open of `bytes` as `SHARD` at `EPOCH`, unkeyed: the first rejection.
+/// Typed verification (every rule, records included, as a store's load
+/// applies them) of `bytes` as `SHARD` at `EPOCH`, unkeyed: the first
+/// rejection.
 pub fn open(bytes: &[u8]) -> Result<(), Rejection> {
-    open_with(bytes, EPOCH, &authority())
+    open_as(bytes, SHARD, EPOCH, None)
 }
 
-/// Typed open with an explicit loaded epoch and authority.
-pub fn open_with(
+/// Typed verification as `shard` at `epoch`, under `key` if given.
+pub fn open_as(
     bytes: &[u8],
+    shard: ShardId,
     epoch: Epoch,
-    authority: &ServerAuthority<Reference>,
+    key: Option<[u8; 32]>,
 ) -> Result<(), Rejection> {
-    Restore::open(Loaded::new(bytes.to_vec(), epoch), authority).map(|_| ())
+    let mut options = VerifyOptions::new().expect_shard(shard).expect_epoch(epoch);
+    if let Some(key) = key {
+        options = options.key(DigestKey::from_bytes(key));
+    }
+    verify_as::<Reference>(bytes, &options).map(|_| ())
+}
+
+// ---------------------------------------------------------------------------
+// A backend that holds planted bytes.
+// ---------------------------------------------------------------------------
+
+#[derive(Debug, Default)]
+struct Plot {
+    head: Option<Head>,
+    epochs: Vec<(StoredEpoch, Vec<u8>)>,
+}
+
+/// A backend in memory whose latest committed epoch can be set to any
+/// bytes: what an editor achieves who rewrites a shard's bundle *and* its
+/// head (the head's digest is not keyed). The store over it still verifies
+/// everything it loads; this only lets crafted bytes reach a real
+/// `load_latest` and restore. Otherwise it keeps the backend contract.
+#[derive(Clone, Debug)]
+pub struct Planted {
+    shard: ShardId,
+    plot: Arc<Mutex<Plot>>,
+}
+
+impl Planted {
+    pub fn new(shard: ShardId) -> Self {
+        Self {
+            shard,
+            plot: Arc::default(),
+        }
+    }
+
+    fn plot(&self) -> MutexGuard<'_, Plot> {
+        self.plot.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Makes `bytes` the latest committed epoch `epoch`, under the shard's
+    /// current fence, as the head names it (its closing 32 bytes as the
+    /// committed digest). The shard must have been claimed.
+    pub fn plant(&self, epoch: Epoch, bytes: Vec<u8>) {
+        let mut plot = self.plot();
+        let head = plot.head.expect("claim the shard before planting");
+        let mut digest = [0u8; 32];
+        let tail = &bytes[bytes.len().saturating_sub(32)..];
+        digest[32 - tail.len()..].copy_from_slice(tail);
+        let stored = StoredEpoch {
+            epoch,
+            fence: head.fence,
+        };
+        plot.head = Some(Head {
+            version: head.version + 1,
+            latest: Some(EpochRecord {
+                epoch,
+                fence: head.fence,
+                len: bytes.len() as u64,
+                digest,
+            }),
+            ..head
+        });
+        plot.epochs.retain(|(s, _)| *s != stored);
+        plot.epochs.push((stored, bytes));
+    }
+}
+
+impl Backend for Planted {
+    fn shard(&self) -> ShardId {
+        self.shard
+    }
+
+    fn location(&self) -> String {
+        format!("planted:{}", self.shard)
+    }
+
+    fn head(&self) -> Result<Option<Head>, StoreError> {
+        Ok(self.plot().head)
+    }
+
+    fn claim(&mut self, expected: Option<&Head>, next: &Head) -> Result<Swap, StoreError> {
+        let mut plot = self.plot();
+        if plot.head.as_ref() != expected {
+            return Ok(Swap::Conflict);
+        }
+        plot.head = Some(*next);
+        Ok(Swap::Done)
+    }
+
+    fn publish(&mut self, expected: &Head, next: &Head, bundle: &[u8]) -> Result<Swap, StoreError> {
+        let mut plot = self.plot();
+        let Some(latest) = next.latest else {
+            return Ok(Swap::Conflict);
+        };
+        if plot.head.as_ref() != Some(expected) {
+            return Ok(Swap::Conflict);
+        }
+        let stored = StoredEpoch {
+            epoch: latest.epoch,
+            fence: latest.fence,
+        };
+        plot.epochs.retain(|(s, _)| *s != stored);
+        plot.epochs.push((stored, bundle.to_vec()));
+        plot.head = Some(*next);
+        Ok(Swap::Done)
+    }
+
+    fn read(&self, stored: StoredEpoch, max_len: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        let plot = self.plot();
+        let Some((_, bytes)) = plot.epochs.iter().find(|(s, _)| *s == stored) else {
+            return Ok(None);
+        };
+        if bytes.len() as u64 > max_len {
+            return Err(StoreError::TooLarge {
+                location: self.location(),
+                len: bytes.len() as u64,
+                limit: max_len,
+            });
+        }
+        Ok(Some(bytes.clone()))
+    }
+
+    fn list(&self) -> Result<Vec<StoredEpoch>, StoreError> {
+        Ok(self.plot().epochs.iter().map(|(s, _)| *s).collect())
+    }
+
+    fn remove(&mut self, stored: StoredEpoch) -> Result<(), StoreError> {
+        self.plot().epochs.retain(|(s, _)| *s != stored);
+        Ok(())
+    }
+}
+
+/// A claimed store of `shard` (keyed with `key`, if given) whose latest
+/// committed epoch is `bytes` as `epoch`, and its authority.
+pub fn planted(
+    bytes: &[u8],
+    shard: ShardId,
+    epoch: Epoch,
+    key: Option<[u8; 32]>,
+) -> (Store<Reference, Planted>, ServerAuthority<Reference>) {
+    let backend = Planted::new(shard);
+    let mut config = StoreConfig::new();
+    if let Some(key) = key {
+        config = config.key(DigestKey::from_bytes(key));
+    }
+    let mut store = Store::with_backend(backend.clone(), config);
+    let authority = store.claim().expect("a fresh planted shard claims");
+    backend.plant(epoch, bytes.to_vec());
+    (store, authority)
+}
+
+/// Loads `bytes` as the latest epoch `epoch` of `shard` through a real
+/// store (under `key`, if given), restores and activates it: the records a
+/// server would run, or why it could not.
+pub fn restore_bytes(
+    bytes: &[u8],
+    shard: ShardId,
+    epoch: Epoch,
+    key: Option<[u8; 32]>,
+) -> Result<Shard, StoreError> {
+    let (store, authority) = planted(bytes, shard, epoch, key);
+    let loaded = store.load_latest()?.expect("an epoch was planted");
+    Ok(restore(loaded, &authority).expect("its own authority, still current"))
 }
 
 /// Schema-agnostic verification with no key and no expectations.
