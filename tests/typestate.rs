@@ -7,8 +7,8 @@
 
 use caelmor_persist::reference::{Reference, Shard, ShardSpec};
 use caelmor_persist::{
-    ItemDone, MemStore, NpcDone, PlayerDone, QuestDone, Restore, Save, Sealed, ServerAuthority,
-    ShardId, Start, Store, WorldDone,
+    Activated, ItemDone, Loaded, MemStore, NpcDone, PlayerDone, QuestDone, Restore, Save, Sealed,
+    ServerAuthority, ShardId, Start, WorldDone,
 };
 use static_assertions::{assert_eq_size, assert_impl_all, assert_not_impl_any};
 
@@ -41,6 +41,13 @@ assert_not_impl_any!(ServerAuthority<Reference>: Clone, Default);
 // task that commits it.
 assert_not_impl_any!(Sealed<Reference>: serde::de::DeserializeOwned);
 assert_impl_all!(Sealed<Reference>: Send);
+
+// A restorable epoch comes only from a store's load of its latest: it can
+// be neither built, duplicated nor deserialized, and neither can a restore
+// in progress.
+assert_not_impl_any!(Loaded<Reference>: Clone, Default, serde::de::DeserializeOwned);
+assert_not_impl_any!(Restore<Reference, Start>: Clone, Default);
+assert_not_impl_any!(Restore<Reference, QuestDone>: Clone, Default);
 
 fn shard() -> Shard {
     ShardSpec::small().generate(21)
@@ -78,7 +85,7 @@ fn the_legal_save_chain_compiles_and_commits() {
     let epoch = sealed.epoch();
     let committed = store.commit(sealed, &mut authority).expect("commit");
     assert_eq!(committed.epoch, epoch);
-    assert_eq!(store.latest_epoch(), Some(epoch));
+    assert_eq!(store.latest_epoch().expect("head"), Some(epoch));
 }
 
 #[test]
@@ -91,16 +98,16 @@ fn the_legal_restore_chain_compiles_activates_and_round_trips() {
 
     let loaded = store.load_latest().expect("load").expect("one epoch");
     let restore: Restore<Reference, Start> = Restore::open(loaded, &authority).expect("open");
-    let (restore, players) = restore.players();
-    let (restore, zones) = restore.world();
-    let (restore, npcs) = restore.npcs();
-    let (restore, items) = restore.items();
-    let (restore, quests): (Restore<Reference, QuestDone>, _) = restore.quests();
-    let active = restore.activate(&authority).expect("activate");
+    let restore: Restore<Reference, PlayerDone> = restore.players();
+    let restore: Restore<Reference, WorldDone> = restore.world();
+    let restore: Restore<Reference, NpcDone> = restore.npcs();
+    let restore: Restore<Reference, ItemDone> = restore.items();
+    let restore: Restore<Reference, QuestDone> = restore.quests();
+    let active: Activated<Reference> = restore.activate(&authority).expect("activate");
 
-    assert_eq!(active.activate(players).expect("players"), shard.players);
-    assert_eq!(active.activate(zones).expect("zones"), shard.zones);
-    assert_eq!(active.activate(npcs).expect("npcs"), shard.npcs);
-    assert_eq!(active.activate(items).expect("items"), shard.items);
-    assert_eq!(active.activate(quests).expect("quests"), shard.quests);
+    assert_eq!(active.players, shard.players);
+    assert_eq!(active.zones, shard.zones);
+    assert_eq!(active.npcs, shard.npcs);
+    assert_eq!(active.items, shard.items);
+    assert_eq!(active.quests, shard.quests);
 }
