@@ -24,10 +24,18 @@ fn round_trip(shard: &Shard) -> Vec<u8> {
     assert_eq!(committed.bytes, sealed_bytes.len() as u64);
 
     let stored = store.load_epoch(Epoch(1)).unwrap().expect("epoch 1 kept");
-    assert_eq!(stored.bytes(), &sealed_bytes[..], "the store keeps the bytes");
+    assert_eq!(
+        stored.bytes(),
+        &sealed_bytes[..],
+        "the store keeps the bytes"
+    );
     let loaded = store.load_latest().unwrap().expect("one epoch committed");
     assert_eq!(loaded.epoch(), Epoch(1));
-    assert_eq!(loaded.summary().digest, digest, "the latest is what was sealed");
+    assert_eq!(
+        loaded.summary().digest,
+        digest,
+        "the latest is what was sealed"
+    );
     assert_eq!(loaded.summary().total_bytes, sealed_bytes.len() as u64);
     let back = restore(loaded, &authority).expect("a saved bundle restores");
 

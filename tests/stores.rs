@@ -1,6 +1,7 @@
 //! The store contract on `MemStore` (next epoch only, fencing, foreign
 //! authorities and shards, whole-or-nothing commits that hand the bundle
-//! back) and the activation rules of a restore.
+//! back, no fallback from a damaged latest), who may restore a loaded
+//! epoch, and the activation rules of a restore.
 
 #![cfg(feature = "reference")]
 
@@ -8,10 +9,11 @@ mod common;
 
 use caelmor_persist::reference::{Reference, Shard};
 use caelmor_persist::{
-    ActivationError, CommitError, DigestKey, Epoch, Fence, ItemId, ItemLocation, Loaded, MemStore,
-    Rejection, RejectionCode, Restore, Sealed, ShardId, Store, StoreError, ZoneId,
+    ActivationError, CommitError, DigestKey, Epoch, Fence, ItemId, ItemLocation, MemBackend,
+    MemStore, Rejection, RejectionCode, Restore, RestoreError, Sealed, ShardId, Store, StoreConfig,
+    StoreError, StoredEpoch, ZoneId,
 };
-use common::{save, tiny};
+use common::{planted, restore, save, tiny};
 
 fn store() -> MemStore<Reference> {
     MemStore::new(ShardId(1))
@@ -32,14 +34,21 @@ fn refused(
     back
 }
 
+/// The same records with one field changed: another state.
+fn changed(shard: &Shard) -> Shard {
+    let mut changed = shard.clone();
+    changed.players[0].currency += 1;
+    changed
+}
+
 #[test]
 fn commits_go_to_the_next_epoch_only() {
     let shard = tiny();
     let mut store = store();
     let mut authority = store.claim().unwrap();
-    // Two saves sealed at the same epoch.
+    // Two saves of different states sealed at the same epoch.
     let first = save(&shard, &authority).unwrap();
-    let second = save(&shard, &authority).unwrap();
+    let second = save(&changed(&shard), &authority).unwrap();
     assert_eq!((first.epoch(), second.epoch()), (Epoch(1), Epoch(1)));
     let second_bytes = second.bytes().to_vec();
 
@@ -50,7 +59,7 @@ fn commits_go_to_the_next_epoch_only() {
         &second_bytes,
     );
     assert_eq!(back.epoch(), Epoch(1));
-    assert_eq!(store.latest_epoch(), Some(Epoch(1)));
+    assert_eq!(store.latest_epoch().unwrap(), Some(Epoch(1)));
 
     // The refusal names what the store expected.
     let again = store.commit(back, &mut authority).unwrap_err();
@@ -66,6 +75,35 @@ fn commits_go_to_the_next_epoch_only() {
     assert_eq!(authority.next_epoch(), Epoch(2));
     let third = save(&shard, &authority).unwrap();
     assert_eq!(store.commit(third, &mut authority).unwrap().epoch, Epoch(2));
+}
+
+/// Committing again the very bundle that is already the latest (a retry
+/// after an error that left the outcome unknown) is not a second epoch: it
+/// succeeds as the same commit, and changes nothing.
+#[test]
+fn committing_the_latest_bundle_again_is_the_same_commit() {
+    let shard = tiny();
+    let mut store = store();
+    let mut authority = store.claim().unwrap();
+    let first = save(&shard, &authority).unwrap();
+    let identical = save(&shard, &authority).unwrap();
+    let too_late = save(&shard, &authority).unwrap();
+    assert_eq!(first.bytes(), identical.bytes());
+    let committed = store.commit(first, &mut authority).unwrap();
+    let again = store.commit(identical, &mut authority).unwrap();
+    assert_eq!(again, committed);
+    assert_eq!(store.epochs().unwrap(), [Epoch(1)]);
+    assert_eq!(authority.next_epoch(), Epoch(2));
+    // Once a later epoch is latest, the same bytes are an old epoch.
+    let later = save(&changed(&shard), &authority).unwrap();
+    store.commit(later, &mut authority).unwrap();
+    let bytes = too_late.bytes().to_vec();
+    refused(
+        store.commit(too_late, &mut authority),
+        "E-STORE-EPOCH",
+        &bytes,
+    );
+    assert_eq!(store.latest_epoch().unwrap(), Some(Epoch(2)));
 }
 
 #[test]
@@ -100,13 +138,13 @@ fn a_superseded_authority_is_fenced_out() {
         "{err}"
     );
     assert_eq!(err.into_sealed().bytes(), &stale_bytes[..]);
-    assert_eq!(store.latest_epoch(), None, "nothing was written");
+    assert_eq!(store.latest_epoch().unwrap(), None, "nothing was written");
 
     // The new authority's own bundle commits.
     let fresh = save(&shard, &new).unwrap();
     assert_eq!(fresh.fence(), Fence(2));
     store.commit(fresh, &mut new).unwrap();
-    assert_eq!(store.latest_epoch(), Some(Epoch(1)));
+    assert_eq!(store.latest_epoch().unwrap(), Some(Epoch(1)));
 }
 
 #[test]
@@ -125,7 +163,7 @@ fn an_authority_from_another_store_is_refused() {
         "E-STORE-AUTHORITY",
         &bytes,
     );
-    assert_eq!(store.latest_epoch(), None);
+    assert_eq!(store.latest_epoch().unwrap(), None);
 }
 
 #[test]
@@ -143,11 +181,11 @@ fn a_bundle_sealed_under_another_stores_authority_is_refused() {
     let sealed = save(&shard, &foreign).unwrap();
     let bytes = sealed.bytes().to_vec();
     refused(store.commit(sealed, &mut own), "E-STORE-AUTHORITY", &bytes);
-    assert_eq!(store.latest_epoch(), None);
+    assert_eq!(store.latest_epoch().unwrap(), None);
     // The same shard sealed under the store's own authority commits.
     let sealed = save(&shard, &own).unwrap();
     store.commit(sealed, &mut own).unwrap();
-    assert_eq!(store.latest_epoch(), Some(Epoch(1)));
+    assert_eq!(store.latest_epoch().unwrap(), Some(Epoch(1)));
 }
 
 #[test]
@@ -170,7 +208,7 @@ fn a_bundle_or_authority_for_another_shard_is_refused() {
 
     // The shard-2 store accepts it, so the bundle itself was fine.
     other.commit(back, &mut other_authority).unwrap();
-    assert_eq!(store.latest_epoch(), None);
+    assert_eq!(store.latest_epoch().unwrap(), None);
 }
 
 #[test]
@@ -180,13 +218,18 @@ fn a_failed_commit_changes_nothing_and_the_store_keeps_going() {
     let mut authority = store.claim().unwrap();
     let first = save(&shard, &authority).unwrap();
     let first_bytes = first.bytes().to_vec();
-    let duplicate = save(&shard, &authority).unwrap();
+    let first_digest = first.digest();
+    let rival = save(&changed(&shard), &authority).unwrap();
     store.commit(first, &mut authority).unwrap();
-    let _ = store.commit(duplicate, &mut authority).unwrap_err();
+    let err = store.commit(rival, &mut authority).unwrap_err();
+    assert_eq!(err.code(), "E-STORE-EPOCH");
 
     let latest = store.load_latest().unwrap().unwrap();
     assert_eq!(latest.epoch(), Epoch(1));
-    assert_eq!(latest.bytes(), &first_bytes[..]);
+    assert_eq!(latest.summary().digest, first_digest);
+    assert_eq!(store.epochs().unwrap(), [Epoch(1)]);
+    let stored = store.load_epoch(Epoch(1)).unwrap().unwrap();
+    assert_eq!(stored.bytes(), &first_bytes[..]);
     assert_eq!(authority.next_epoch(), Epoch(2));
 }
 
@@ -206,7 +249,8 @@ fn a_failed_save_step_leaves_nothing() {
     let err = save(&broken(), &authority).unwrap_err();
     assert_eq!(err.code(), RejectionCode::DanglingRef);
     // Nothing was reserved or written.
-    assert_eq!(store.load_latest().unwrap(), None);
+    assert!(store.load_latest().unwrap().is_none());
+    assert_eq!(store.latest_epoch().unwrap(), None);
     assert_eq!(authority.next_epoch(), Epoch(1));
 
     // A fresh save at the same epoch commits.
@@ -227,7 +271,7 @@ fn a_failed_save_step_leaves_nothing() {
             to: 404
         }
     );
-    assert_eq!(store.latest_epoch(), Some(Epoch(1)));
+    assert_eq!(store.latest_epoch().unwrap(), Some(Epoch(1)));
     let sealed = save(&tiny(), &authority).unwrap();
     assert_eq!(
         store.commit(sealed, &mut authority).unwrap().epoch,
@@ -247,75 +291,163 @@ fn committed_store() -> (
 }
 
 #[test]
-fn a_dormant_value_of_another_restore_cannot_be_activated() {
+fn an_epoch_loaded_by_another_store_cannot_be_restored() {
+    // Two stores of the same shard, both at fence 1, both at epoch 1 of
+    // the same records: only the store that loaded differs.
     let (store, authority) = committed_store();
+    let (other, other_authority) = committed_store();
+    assert_eq!(authority.fence(), other_authority.fence());
+
+    let err = Restore::open(other.load_latest().unwrap().unwrap(), &authority).unwrap_err();
+    assert_eq!(err, RestoreError::ForeignStore);
+    assert_eq!(err.code(), "E-RESTORE-FOREIGN");
+    assert!(err.to_string().starts_with("E-RESTORE-FOREIGN: "), "{err}");
+    // A throwaway store's authority cannot restore the real shard either.
+    let impostor = MemStore::<Reference>::new(ShardId(1)).claim().unwrap();
+    let err = Restore::open(store.load_latest().unwrap().unwrap(), &impostor).unwrap_err();
+    assert_eq!(err.code(), "E-RESTORE-FOREIGN");
+
+    // Each store's own authority restores its own load.
     let loaded = store.load_latest().unwrap().unwrap();
-
-    // Two restores of the very same bytes.
-    let (a, a_players) = Restore::open(loaded.clone(), &authority).unwrap().players();
-    let (b, b_players) = Restore::open(loaded, &authority).unwrap().players();
-    let (a, _) = a.world();
-    let (a, _) = a.npcs();
-    let (a, _) = a.items();
-    let (a, _) = a.quests();
-    let (b, _) = b.world();
-    let (b, _) = b.npcs();
-    let (b, _) = b.items();
-    let (b, b_quests) = b.quests();
-    let active_a = a.activate(&authority).unwrap();
-    let active_b = b.activate(&authority).unwrap();
-
-    let err = active_a.activate(b_players).unwrap_err();
-    assert_eq!(err, ActivationError::ForeignDormant);
-    assert_eq!(err.code(), "E-ACTIVATE-FOREIGN");
-    assert!(err.to_string().starts_with("E-ACTIVATE-FOREIGN"));
-    // A mapped dormant value stays bound to its restore.
-    let err = active_a.activate(b_quests.map(|q| q.len())).unwrap_err();
-    assert_eq!(err, ActivationError::ForeignDormant);
-
-    // Each activation releases its own values.
-    assert_eq!(active_a.activate(a_players).unwrap(), tiny().players);
-    let _ = active_b;
+    assert_eq!(restore(loaded, &authority).unwrap(), tiny());
+    let loaded = other.load_latest().unwrap().unwrap();
+    assert_eq!(restore(loaded, &other_authority).unwrap(), tiny());
 }
 
 #[test]
 fn activation_requires_the_authority_that_opened_the_restore() {
     let (mut store, authority) = committed_store();
-    let loaded = store.load_latest().unwrap().unwrap();
-    let (r, players) = Restore::open(loaded.clone(), &authority).unwrap().players();
-    let (r, _) = r.world();
-    let (r, _) = r.npcs();
-    let (r, _) = r.items();
-    let (r, _) = r.quests();
+    let open = |store: &MemStore<Reference>| {
+        Restore::open(store.load_latest().unwrap().unwrap(), &authority)
+            .unwrap()
+            .players()
+            .world()
+            .npcs()
+            .items()
+            .quests()
+    };
 
-    // A later authority of the same store is not the one that opened it.
-    let successor = store.claim().unwrap();
-    let err = r.activate(&successor).unwrap_err();
+    // An authority from another store of the same shard.
+    let stranger = MemStore::<Reference>::new(ShardId(1)).claim().unwrap();
+    let err = open(&store).activate(&stranger).unwrap_err();
     assert_eq!(err, ActivationError::ForeignAuthority);
     assert_eq!(err.code(), "E-ACTIVATE-AUTHORITY");
     assert!(err.to_string().starts_with("E-ACTIVATE-AUTHORITY"));
-    drop(players);
 
-    // Nor is one from another store of the same shard.
-    let stranger = MemStore::<Reference>::new(ShardId(1)).claim().unwrap();
-    let (r, _) = Restore::open(loaded.clone(), &authority).unwrap().players();
-    let (r, _) = r.world();
-    let (r, _) = r.npcs();
-    let (r, _) = r.items();
-    let (r, _) = r.quests();
+    // The opener succeeds, with all five systems at once.
+    let active = open(&store).activate(&authority).unwrap();
+    assert_eq!(active.players, tiny().players);
+    assert_eq!(active.zones, tiny().zones);
+    assert_eq!(active.npcs, tiny().npcs);
+    assert_eq!(active.items, tiny().items);
+    assert_eq!(active.quests, tiny().quests);
+    assert_eq!(active.summary.epoch, Epoch(1));
+
+    // Two restores opened by the current authority; then a later claim.
+    let before_claim = open(&store);
+    let also_before = open(&store);
+    let successor = store.claim().unwrap();
+    assert!(!authority.is_current() && successor.is_current());
+    // The successor did not open them: E-ACTIVATE-AUTHORITY…
     assert_eq!(
-        r.activate(&stranger).unwrap_err(),
+        before_claim.activate(&successor).unwrap_err(),
         ActivationError::ForeignAuthority
     );
+    // …and their opener has been superseded: E-ACTIVATE-FENCED.
+    let err = also_before.activate(&authority).unwrap_err();
+    assert_eq!(err, ActivationError::Fenced { fence: Fence(1) });
+    assert_eq!(err.code(), "E-ACTIVATE-FENCED");
+    assert!(err.to_string().starts_with("E-ACTIVATE-FENCED: "), "{err}");
 
-    // The opener succeeds.
-    let (r, players) = Restore::open(loaded, &authority).unwrap().players();
-    let (r, _) = r.world();
-    let (r, _) = r.npcs();
-    let (r, _) = r.items();
-    let (r, _) = r.quests();
-    let active = r.activate(&authority).unwrap();
-    assert_eq!(active.activate(players).unwrap(), tiny().players);
+    // The successor restores and activates what it loads.
+    let loaded = store.load_latest().unwrap().unwrap();
+    assert_eq!(loaded.fence(), Fence(2));
+    assert_eq!(restore(loaded, &successor).unwrap(), tiny());
+}
+
+#[test]
+fn only_the_current_claim_restores() {
+    let (mut store, authority) = committed_store();
+    let first_load = store.load_latest().unwrap().unwrap();
+    let second_load = store.load_latest().unwrap().unwrap();
+    assert_eq!(first_load.fence(), Fence(1));
+    let successor = store.claim().unwrap();
+
+    // Loaded under fence 1, then superseded: refused to its own authority…
+    let err = Restore::open(first_load, &authority).unwrap_err();
+    assert_eq!(
+        err,
+        RestoreError::Fenced {
+            loaded_under: Fence(1),
+            authority: Fence(1)
+        }
+    );
+    assert_eq!(err.code(), "E-RESTORE-FENCED");
+    assert!(err.to_string().starts_with("E-RESTORE-FENCED: "), "{err}");
+    // …and to the successor, which must load the epoch itself.
+    assert_eq!(
+        Restore::open(second_load, &successor).unwrap_err(),
+        RestoreError::Fenced {
+            loaded_under: Fence(1),
+            authority: Fence(2)
+        }
+    );
+    // A load under the new fence is refused to the superseded authority…
+    let under_2 = store.load_latest().unwrap().unwrap();
+    assert_eq!(under_2.fence(), Fence(2));
+    assert_eq!(
+        Restore::open(under_2, &authority).unwrap_err(),
+        RestoreError::Fenced {
+            loaded_under: Fence(2),
+            authority: Fence(1)
+        }
+    );
+    // …and restores for the successor.
+    let under_2 = store.load_latest().unwrap().unwrap();
+    assert_eq!(restore(under_2, &successor).unwrap(), tiny());
+}
+
+#[test]
+fn a_server_superseded_by_another_store_stops_when_its_store_sees_the_head() {
+    // Two stores over one backend: two servers of one shard, one database.
+    let shared = MemBackend::new(ShardId(1));
+    let mut a = Store::<Reference, _>::with_backend(shared.clone(), StoreConfig::new());
+    let mut b = Store::<Reference, _>::with_backend(shared, StoreConfig::new());
+    let mut a_auth = a.claim().unwrap();
+    a.commit(save(&tiny(), &a_auth).unwrap(), &mut a_auth)
+        .unwrap();
+    let opened = Restore::open(a.load_latest().unwrap().unwrap(), &a_auth)
+        .unwrap()
+        .players()
+        .world()
+        .npcs()
+        .items()
+        .quests();
+
+    // B takes the shard over; A's store learns it at its next read.
+    let mut b_auth = b.claim().unwrap();
+    assert_eq!(b_auth.fence(), Fence(2));
+    let reloaded = a.load_latest().unwrap().unwrap();
+    assert_eq!(reloaded.fence(), Fence(2));
+    assert!(!a_auth.is_current());
+    assert_eq!(
+        Restore::open(reloaded, &a_auth).unwrap_err().code(),
+        "E-RESTORE-FENCED"
+    );
+    assert_eq!(
+        opened.activate(&a_auth).unwrap_err(),
+        ActivationError::Fenced { fence: Fence(1) }
+    );
+    let stale = save(&tiny(), &a_auth).unwrap();
+    let err = a.commit(stale, &mut a_auth).unwrap_err();
+    assert_eq!(err.code(), "E-STORE-FENCED");
+    // B restores A's epoch and commits the next one.
+    assert_eq!(
+        restore(b.load_latest().unwrap().unwrap(), &b_auth).unwrap(),
+        tiny()
+    );
+    let next = save(&tiny(), &b_auth).unwrap();
+    assert_eq!(b.commit(next, &mut b_auth).unwrap().epoch, Epoch(2));
 }
 
 #[test]
@@ -324,20 +456,143 @@ fn load_epoch_and_load_latest_never_mix_epochs() {
     let mut authority = store.claim().unwrap();
     let mut shard = tiny();
     let mut bytes = Vec::new();
+    let mut digests = Vec::new();
     for round in 0..3u64 {
         shard.players[0].currency = round;
         let sealed = save(&shard, &authority).unwrap();
         bytes.push(sealed.bytes().to_vec());
+        digests.push(sealed.digest());
         store.commit(sealed, &mut authority).unwrap();
     }
     let latest = store.load_latest().unwrap().unwrap();
-    assert_eq!(latest, Loaded::new(bytes[2].clone(), Epoch(3)));
+    assert_eq!(latest.epoch(), Epoch(3));
+    assert_eq!(latest.summary().digest, digests[2]);
     for (i, b) in bytes.iter().enumerate() {
         let e = Epoch(i as u64 + 1);
-        assert_eq!(store.load_epoch(e).unwrap(), Loaded::new(b.clone(), e));
+        let stored = store.load_epoch(e).unwrap().expect("kept");
+        assert_eq!(stored.bytes(), &b[..]);
+        assert_eq!(stored.verified().summary.epoch, e);
+        assert_eq!(stored.verified().summary.digest, digests[i]);
     }
-    assert_eq!(store.load_epoch(Epoch(4)), None);
-    // An older epoch presented as the latest is caught on open (E-EPOCH).
-    let err = Restore::open(Loaded::new(bytes[0].clone(), Epoch(3)), &authority).unwrap_err();
-    assert_eq!(err.code(), RejectionCode::Epoch);
+    assert!(store.load_epoch(Epoch(4)).unwrap().is_none());
+
+    // An older epoch's bytes where the latest's should be: not the bundle
+    // that was committed, so damaged — never loaded as the latest.
+    let latest = StoredEpoch {
+        epoch: Epoch(3),
+        fence: Fence(1),
+    };
+    let backend = store.backend().clone();
+    assert!(backend.tamper(latest, |b| b.clone_from(&bytes[0])));
+    let err = store.load_latest().unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            StoreError::Damaged {
+                epoch: Epoch(3),
+                rejection: None,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    // Even with a head rewritten to name those bytes, the bundle says it is
+    // epoch 1: refused by the epoch expectation (E-EPOCH).
+    let (planted, _authority) = planted(&bytes[0], ShardId(1), Epoch(3), None);
+    let err = planted.load_latest().unwrap_err();
+    assert_eq!(err.code(), "E-STORE-DAMAGED");
+    assert_eq!(
+        err.rejection(),
+        Some(&Rejection::EpochMismatch {
+            expected: Epoch(3),
+            found: Epoch(1)
+        })
+    );
+    assert_eq!(err.rejection().unwrap().code(), RejectionCode::Epoch);
+}
+
+#[test]
+fn a_damaged_or_missing_latest_is_an_error_never_a_fallback() {
+    let mut store = store();
+    let mut authority = store.claim().unwrap();
+    for _ in 0..2 {
+        let sealed = save(&tiny(), &authority).unwrap();
+        store.commit(sealed, &mut authority).unwrap();
+    }
+    let backend = store.backend().clone();
+    let latest = StoredEpoch {
+        epoch: Epoch(2),
+        fence: Fence(1),
+    };
+    // One flipped byte of the latest.
+    assert!(backend.tamper(latest, |b| b[40] ^= 1));
+    let err = store.load_latest().unwrap_err();
+    assert_eq!(err.code(), "E-STORE-DAMAGED");
+    assert!(
+        err.to_string()
+            .starts_with("E-STORE-DAMAGED: memory:shard#1: epoch#2: "),
+        "{err}"
+    );
+    assert!(matches!(
+        err,
+        StoreError::Damaged {
+            epoch: Epoch(2),
+            ..
+        }
+    ));
+    assert_eq!(
+        store.load_epoch(Epoch(2)).unwrap_err().code(),
+        "E-STORE-DAMAGED"
+    );
+    // The older epoch is readable for inspection, never loaded instead.
+    assert!(store.load_epoch(Epoch(1)).unwrap().is_some());
+    // The damage is not repaired by a claim, and nothing commits over it
+    // as epoch 2.
+    let mut successor = store.claim().unwrap();
+    assert_eq!(successor.next_epoch(), Epoch(3));
+    assert_eq!(store.load_latest().unwrap_err().code(), "E-STORE-DAMAGED");
+    let next = save(&tiny(), &successor).unwrap();
+    assert_eq!(store.commit(next, &mut successor).unwrap().epoch, Epoch(3));
+    assert_eq!(store.load_latest().unwrap().unwrap().epoch(), Epoch(3));
+
+    // A lost head while epochs remain: never an empty shard.
+    backend.forget_head();
+    let err = store.load_latest().unwrap_err();
+    assert_eq!(err.code(), "E-STORE-HEAD");
+    assert!(
+        matches!(
+            err,
+            StoreError::HeadMissing {
+                newest: Epoch(3),
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(store.claim().unwrap_err().code(), "E-STORE-HEAD");
+}
+
+#[test]
+fn a_shard_keeps_its_key() {
+    let shared = MemBackend::new(ShardId(1));
+    let keyed = StoreConfig::new().key(DigestKey::from_bytes([1; 32]));
+    let mut first = Store::<Reference, _>::with_backend(shared.clone(), keyed);
+    let mut authority = first.claim().unwrap();
+    first
+        .commit(save(&tiny(), &authority).unwrap(), &mut authority)
+        .unwrap();
+
+    // Another key, or none: refused before anything is written or read.
+    for config in [
+        StoreConfig::new(),
+        StoreConfig::new().key(DigestKey::from_bytes([2; 32])),
+    ] {
+        let mut other = Store::<Reference, _>::with_backend(shared.clone(), config);
+        let err = other.claim().unwrap_err();
+        assert_eq!(err.code(), "E-STORE-KEY");
+        assert!(matches!(err, StoreError::KeyMismatch { .. }));
+        assert_eq!(other.load_latest().unwrap_err().code(), "E-STORE-KEY");
+    }
+    assert_eq!(first.latest_epoch().unwrap(), Some(Epoch(1)));
+    assert!(authority.is_current(), "a refused claim supersedes nobody");
 }
