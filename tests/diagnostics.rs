@@ -1,6 +1,6 @@
 //! What operators and logs see: every `Display` and `Debug` of the public
 //! types says what the value is, names the part of a bundle a rejection is
-//! about, and never shows a key or a dormant value's content.
+//! about, and never shows a key or a restored record's content.
 
 #![cfg(feature = "reference")]
 
@@ -9,7 +9,7 @@ mod common;
 use caelmor_persist::reference::Reference;
 use caelmor_persist::{
     DigestKey, Edge, ItemId, ItemLocation, MemStore, Part, PlayerId, Rejection, Restore, Save,
-    ShardId, Store, System, ZoneId,
+    ShardId, System, ZoneId,
 };
 use common::{authority, keyed_authority, save, tiny};
 
@@ -110,6 +110,17 @@ fn authorities_show_their_claim_but_never_their_key() {
         format!("{:?}", DigestKey::from_bytes([0xab; 32])),
         "DigestKey(<redacted>)"
     );
+    // A keyed store shows its key's fingerprint, never the key.
+    let store = MemStore::<Reference>::with_key(ShardId(1), DigestKey::from_bytes([0xab; 32]));
+    let shown = format!("{store:?}");
+    let fingerprint = store.config().key_fingerprint().to_string();
+    assert_eq!(fingerprint.len(), 64);
+    assert!(shown.contains(&fingerprint), "{shown}");
+    assert!(!shown.contains(&"ab".repeat(32)), "{shown}");
+    assert!(
+        !shown.contains("171") && !shown.contains("ab, ab"),
+        "{shown}"
+    );
 }
 
 #[test]
@@ -144,10 +155,17 @@ fn chain_values_show_schema_state_and_position() {
     store.commit(sealed, &mut authority).unwrap();
 
     let loaded = store.load_latest().unwrap().unwrap();
-    assert_eq!(
-        format!("{loaded:?}"),
-        format!("Loaded {{ epoch: epoch#1, bytes: {len}, read_by_store: false }}")
-    );
+    let shown = format!("{loaded:?}");
+    for part in [
+        "Loaded",
+        "caelmor-reference",
+        "shard#5",
+        "epoch#1",
+        "fence#1",
+    ] {
+        assert!(shown.contains(part), "{shown} lacks {part}");
+    }
+    assert!(!shown.contains("Kaelmor"), "{shown}");
     let restore = Restore::open(loaded, &authority).unwrap();
     let shown = format!("{restore:?}");
     for part in [
@@ -159,25 +177,29 @@ fn chain_values_show_schema_state_and_position() {
     ] {
         assert!(shown.contains(part), "{shown} lacks {part}");
     }
-    let (r, players) = restore.players();
-    // A dormant value shows its type, never its content.
-    let shown = format!("{players:?}");
-    assert!(
-        shown.contains("Dormant") && shown.contains("Player"),
-        "{shown}"
-    );
+    // A restore in progress shows its state, never the dormant records.
+    let restore = restore.players();
+    let shown = format!("{restore:?}");
+    assert!(shown.contains("PlayerDone"), "{shown}");
     assert!(!shown.contains("Kaelmor"), "{shown}");
-    let (r, _) = r.world();
-    let (r, _) = r.npcs();
-    let (r, _) = r.items();
-    let (r, _) = r.quests();
-    let active = r.activate(&authority).unwrap();
+    let restore = restore.world().npcs().items().quests();
+    let shown = format!("{restore:?}");
+    assert!(shown.contains("QuestDone"), "{shown}");
+    assert!(!shown.contains("Kaelmor"), "{shown}");
+    let active = restore.activate(&authority).unwrap();
+    // The activated systems show their sizes, not their records.
     let shown = format!("{active:?}");
-    assert!(
-        shown.contains("Activation") && shown.contains("caelmor-reference"),
-        "{shown}"
-    );
-    assert_eq!(active.activate(players).unwrap(), shard.players);
+    for part in [
+        "Activated",
+        "caelmor-reference",
+        "epoch#1",
+        "players: 2",
+        "items: 4",
+    ] {
+        assert!(shown.contains(part), "{shown} lacks {part}");
+    }
+    assert!(!shown.contains("Kaelmor"), "{shown}");
+    assert_eq!(active.players, shard.players);
 }
 
 #[test]
@@ -203,12 +225,79 @@ fn summaries_and_commit_errors_show_what_they_hold() {
         "{shown}"
     );
     assert_eq!(err.to_string(), err.error.to_string());
-    let source = std::error::Error::source(&err).expect("the store error is the source");
-    assert_eq!(source.to_string(), err.error.to_string());
+    assert_eq!(err.code(), "E-STORE-AUTHORITY");
+    // It displays as its store error, so its source is that error's source
+    // (none here): the message is never printed twice down the chain.
+    assert!(std::error::Error::source(&err).is_none());
+    assert!(std::error::Error::source(&err.error).is_none());
 
     let shown = format!("{other:?}");
-    for part in ["MemStore", "shard#1", "fence#1", "latest: None"] {
+    for part in [
+        "Store",
+        "caelmor-reference",
+        "shard#1",
+        "memory:shard#1",
+        "fence#1",
+        "claimed: true",
+        "unkeyed",
+    ] {
         assert!(shown.contains(part), "{shown} lacks {part}");
+    }
+}
+
+#[test]
+fn error_chains_say_each_thing_once() {
+    use std::error::Error;
+    // An I/O failure: the message names the operation and the path, the
+    // operating system's error is the source, and only there.
+    let tmp = tempfile::tempdir().unwrap();
+    let blocked = tmp.path().join("blocked");
+    std::fs::write(&blocked, b"").unwrap();
+    let err = caelmor_persist::FileStore::<Reference>::open(&blocked, ShardId(1)).unwrap_err();
+    let message = err.to_string();
+    let source = err
+        .source()
+        .expect("the OS error is the source")
+        .to_string();
+    assert!(message.starts_with("E-STORE-IO: "), "{message}");
+    assert!(!message.contains(&source), "{message} repeats {source}");
+
+    // A refused commit of a superseded authority: its own message once.
+    let mut store = MemStore::<Reference>::new(ShardId(1));
+    let mut old = store.claim().unwrap();
+    let _new = store.claim().unwrap();
+    let err = store
+        .commit(save(&tiny(), &old).unwrap(), &mut old)
+        .unwrap_err();
+    assert_eq!(err.code(), "E-STORE-FENCED");
+    assert!(err.source().is_none(), "{err}");
+
+    // A damaged latest that failed verification names the rule in its
+    // message, and the rejection is there to be matched on.
+    let mut store = MemStore::<Reference>::new(ShardId(1));
+    let mut authority = store.claim().unwrap();
+    let sealed = save(&tiny(), &authority).unwrap();
+    store.commit(sealed, &mut authority).unwrap();
+    let (planted, _) = common::planted(
+        &common::Bundle::of(&{
+            let mut s = tiny();
+            s.items[1].location = ItemLocation::Container(ItemId(77));
+            s
+        })
+        .bytes(),
+        ShardId(1),
+        caelmor_persist::Epoch(1),
+        None,
+    );
+    let err = planted.load_latest().unwrap_err();
+    let rejection = err.rejection().expect("it was read and refused").clone();
+    assert_eq!(
+        rejection.code(),
+        caelmor_persist::RejectionCode::DanglingRef
+    );
+    assert!(err.to_string().contains(&rejection.to_string()), "{err}");
+    if let Some(source) = err.source() {
+        assert!(!err.to_string().contains(&source.to_string()), "{err}");
     }
 }
 
@@ -218,7 +307,7 @@ fn file_stores_show_their_shard_and_claim() {
     let mut store = caelmor_persist::FileStore::<Reference>::open(tmp.path(), ShardId(3)).unwrap();
     let shown = format!("{store:?}");
     for part in [
-        "FileStore",
+        "Store",
         "caelmor-reference",
         "shard#3",
         "shard-3",
