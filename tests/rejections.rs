@@ -16,11 +16,11 @@ use caelmor_persist::format::{DIGEST_LEN, PREAMBLE_LEN};
 use caelmor_persist::reference::{Item, Npc, Quest, Shard, ShardSpec, Zone};
 use caelmor_persist::{
     DigestKey, Edge, Epoch, ItemId, ItemLocation, MemStore, Part, PlayerId, PlayerRecord,
-    Rejection, RejectionCode, Save, Schema, ShardId, Store, System, VerifyOptions, ZoneId, verify,
+    Rejection, RejectionCode, Save, Schema, ShardId, System, VerifyOptions, ZoneId, verify,
 };
 use common::{
-    Bundle, EMPTY_FRAME, EPOCH, Header, SHARD, authority, authority_for, enc, flip, frame,
-    frame_len, keyed_authority, open, open_with, redigest, redigest_keyed, reference_options, save,
+    Bundle, EMPTY_FRAME, EPOCH, Header, SHARD, authority, enc, flip, frame, frame_len,
+    keyed_authority, load_as, open, open_as, redigest, redigest_keyed, reference_options, save,
     saved_bytes, table, tiny, typed_only, verify_plain, with_frame_len,
 };
 use serde::{Deserialize, Serialize, Serializer};
@@ -35,15 +35,31 @@ fn base_bytes() -> Vec<u8> {
     base().bytes()
 }
 
-/// Opens `bytes` with the typed reader and checks the schema-agnostic
-/// reader agrees on everything it can see: the same first rejection, or
-/// acceptance when the typed reader fails only on the records.
+/// Reads `bytes` with the typed reader (`verify_as`, every rule a store's
+/// load applies) and checks the schema-agnostic reader agrees on everything
+/// it can see: the same first rejection, or acceptance when the typed
+/// reader fails only on the records.
 fn read(bytes: &[u8]) -> Outcome {
     let typed = open(bytes);
     let agnostic = verify(bytes, &reference_options(EPOCH)).map(|_| ());
     match (&typed, &agnostic) {
         (Err(t), Ok(())) => assert!(typed_only(t), "verify accepted what open refused: {t}"),
         _ => assert_eq!(typed, agnostic, "verify and open disagree"),
+    }
+    typed
+}
+
+/// [`read`], and a store's `load_latest` of the same bytes as its latest
+/// epoch must refuse them with the same first rejection (bytes shorter than
+/// a digest cannot be planted: a store knows the committed digest).
+fn read_and_load(bytes: &[u8]) -> Outcome {
+    let typed = read(bytes);
+    if bytes.len() >= DIGEST_LEN {
+        assert_eq!(
+            load_as(bytes, SHARD, EPOCH, None),
+            typed,
+            "a store's load and the typed reader disagree"
+        );
     }
     typed
 }
@@ -686,7 +702,9 @@ fn e_schema() {
 }
 
 fn opened_by_shard_2() -> Outcome {
-    open_with(&base_bytes(), EPOCH, &authority_for(ShardId(2)))
+    let typed = open_as(&base_bytes(), ShardId(2), EPOCH, None);
+    assert_eq!(load_as(&base_bytes(), ShardId(2), EPOCH, None), typed);
+    typed
 }
 
 #[test]
@@ -718,7 +736,9 @@ fn e_shard_mixed() {
 }
 
 fn loaded_as_epoch_2() -> Outcome {
-    open_with(&base_bytes(), Epoch(2), &authority())
+    let typed = open_as(&base_bytes(), SHARD, Epoch(2), None);
+    assert_eq!(load_as(&base_bytes(), SHARD, Epoch(2), None), typed);
+    typed
 }
 
 #[test]
@@ -1117,7 +1137,7 @@ fn rule_8_before_9_before_10() {
     let bytes = Bundle::with_header(&tiny(), &header).bytes();
     assert_eq!(read(&bytes).unwrap_err().code(), RejectionCode::Shard);
     assert_eq!(
-        open_with(&bytes, Epoch(1), &authority_for(ShardId(5)))
+        open_as(&bytes, ShardId(5), Epoch(1), None)
             .unwrap_err()
             .code(),
         RejectionCode::Epoch
@@ -1125,9 +1145,7 @@ fn rule_8_before_9_before_10() {
     // Expectations before any record is decoded.
     let bytes = zone_with_unknown_biome();
     assert_eq!(
-        open_with(&bytes, Epoch(3), &authority())
-            .unwrap_err()
-            .code(),
+        open_as(&bytes, SHARD, Epoch(3), None).unwrap_err().code(),
         RejectionCode::Epoch
     );
     // Records section by section: the player section's trailing bytes beat
@@ -1173,7 +1191,7 @@ fn a_keyed_bundle_needs_its_key() {
         Rejection::DigestMismatch
     );
     assert_eq!(
-        open_with(&keyed, EPOCH, &keyed_authority(OTHER_KEY)),
+        open_as(&keyed, SHARD, EPOCH, Some(OTHER_KEY)),
         Err(Rejection::DigestMismatch)
     );
     // No key refuses it.
@@ -1190,7 +1208,7 @@ fn an_unkeyed_bundle_is_refused_under_a_key() {
         Rejection::DigestMismatch
     );
     assert_eq!(
-        open_with(&plain, EPOCH, &keyed_authority(KEY)),
+        open_as(&plain, SHARD, EPOCH, Some(KEY)),
         Err(Rejection::DigestMismatch)
     );
 }
@@ -1203,7 +1221,7 @@ fn an_edit_with_a_recomputed_unkeyed_digest_is_refused_under_a_key() {
     let forged = Bundle::of(&edited).bytes();
     assert!(open(&forged).is_ok(), "the edit itself is a valid bundle");
     assert_eq!(
-        open_with(&forged, EPOCH, &keyed_authority(KEY)),
+        open_as(&forged, SHARD, EPOCH, Some(KEY)),
         Err(Rejection::DigestMismatch)
     );
     // Editing the server's keyed bundle in place ("Kaelmor" → "kaelmor")
@@ -1219,14 +1237,21 @@ fn an_edit_with_a_recomputed_unkeyed_digest_is_refused_under_a_key() {
         Rejection::DigestMismatch
     );
     assert_eq!(
-        open_with(&forged, EPOCH, &keyed_authority(KEY)),
+        open_as(&forged, SHARD, EPOCH, Some(KEY)),
         Err(Rejection::DigestMismatch)
     );
     // Control: the same edit digested with the key passes, so it is the key,
     // not the edit, that the reader refused.
     let with_key = redigest_keyed(&flip(&keyed, at, 0x20), &KEY);
-    assert!(open_with(&with_key, EPOCH, &keyed_authority(KEY)).is_ok());
+    assert!(open_as(&with_key, SHARD, EPOCH, Some(KEY)).is_ok());
     assert!(open(&forged).is_ok(), "unkeyed, the forgery would pass");
+    // A keyed store whose bundle and head were both rewritten by the
+    // forger still refuses it at the digest; an unkeyed one would load it.
+    assert_eq!(
+        load_as(&forged, SHARD, EPOCH, Some(KEY)),
+        Err(Rejection::DigestMismatch)
+    );
+    assert_eq!(load_as(&forged, SHARD, EPOCH, None), Ok(()));
 }
 
 fn saved_keyed_bundle() -> Vec<u8> {
@@ -1519,7 +1544,7 @@ fn every_code_is_covered_by_a_case() {
 
     for case in &cases {
         let run = || match case.input {
-            Input::Bytes(bytes) => read(&bytes()),
+            Input::Bytes(bytes) => read_and_load(&bytes()),
             Input::Run(run) => run(),
         };
         let first = run().expect_err(case.test);

@@ -707,6 +707,53 @@ pub fn planted(
     (store, authority)
 }
 
+/// What a store's `load_latest` says of `bytes` planted as the latest epoch
+/// `epoch` of `shard` (under `key`, if given): `Ok`, or the rule it broke,
+/// with `E-STORE-SCHEMA` turned back into the `E-SCHEMA` rejection it
+/// stands for. Every other refusal must be `E-STORE-DAMAGED` carrying its
+/// rejection. `bytes` must be at least a digest long (the head records the
+/// committed digest: shorter bytes are damaged before any rule is read).
+pub fn load_as(
+    bytes: &[u8],
+    shard: ShardId,
+    epoch: Epoch,
+    key: Option<[u8; 32]>,
+) -> Result<(), Rejection> {
+    assert!(bytes.len() >= DIGEST_LEN, "too short to plant");
+    let (store, _authority) = planted(bytes, shard, epoch, key);
+    match store.load_latest() {
+        Ok(loaded) => {
+            let loaded = loaded.expect("an epoch was planted");
+            assert_eq!((loaded.shard(), loaded.epoch()), (shard, epoch));
+            Ok(())
+        }
+        Err(StoreError::SchemaMismatch {
+            epoch: at,
+            expected_name,
+            expected_version,
+            found_name,
+            found_version,
+        }) => {
+            assert_eq!(at, epoch);
+            Err(Rejection::SchemaMismatch {
+                expected_name,
+                expected_version,
+                found_name,
+                found_version,
+            })
+        }
+        Err(StoreError::Damaged {
+            epoch: at,
+            rejection: Some(rejection),
+            ..
+        }) => {
+            assert_eq!(at, epoch);
+            Err(rejection)
+        }
+        Err(other) => panic!("a load refused planted bytes without a rejection: {other}"),
+    }
+}
+
 /// Loads `bytes` as the latest epoch `epoch` of `shard` through a real
 /// store (under `key`, if given), restores and activates it: the records a
 /// server would run, or why it could not.
