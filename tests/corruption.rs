@@ -1,6 +1,7 @@
 //! The corruption campaign: damaged and edited variants of several real
-//! bundles, each read by both readers (typed `Restore::open` and
-//! schema-agnostic `verify`, with the expectations a store states).
+//! bundles, each read by both readers (typed `verify_as`, the rules a
+//! store's load applies before a restore, and schema-agnostic `verify`,
+//! with the expectations a store states).
 //!
 //! For every variant: neither reader panics (`catch_unwind`); no variant
 //! that differs from the original is accepted by typed open; `verify`
@@ -33,14 +34,14 @@ use std::collections::BTreeMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use caelmor_persist::format::{DIGEST_LEN, PREAMBLE_LEN};
-use caelmor_persist::reference::{Reference, Shard, ShardSpec};
+use caelmor_persist::reference::{Shard, ShardSpec};
 use caelmor_persist::{
-    DigestKey, Epoch, ItemId, ItemLocation, Loaded, Part, PlayerId, Rejection, RejectionCode,
-    Restore, ServerAuthority, System, VerifyOptions, ZoneId, verify,
+    DigestKey, Epoch, ItemId, ItemLocation, Part, PlayerId, Rejection, RejectionCode, System,
+    VerifyOptions, ZoneId, verify,
 };
 use common::{
-    Bundle, EPOCH, Header, SHARD, Section, authority, enc, frame, item_index, keyed_authority,
-    npc_index, quest_index, redigest, reference_options, saved_bytes, table, tiny, typed_only,
+    Bundle, EPOCH, Header, SHARD, Section, enc, frame, item_index, npc_index, open_as, quest_index,
+    redigest, reference_options, restore_bytes, saved_bytes, table, tiny, typed_only,
 };
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -82,7 +83,7 @@ struct Tally {
 /// Reads variants of one original with both readers and keeps the tallies.
 struct Judge {
     original: Vec<u8>,
-    authority: ServerAuthority<Reference>,
+    key: Option<[u8; 32]>,
     options: VerifyOptions,
     /// Whether a variant may be a valid bundle of another state (random
     /// edits with a recomputed digest); it must then be canonical.
@@ -94,7 +95,7 @@ impl Judge {
     fn new(original: Vec<u8>) -> Self {
         Self {
             original,
-            authority: authority(),
+            key: None,
             options: reference_options(EPOCH),
             valid_edits: false,
             tallies: BTreeMap::new(),
@@ -104,7 +105,7 @@ impl Judge {
     fn keyed(original: Vec<u8>, key: [u8; 32]) -> Self {
         Self {
             original,
-            authority: keyed_authority(key),
+            key: Some(key),
             options: reference_options(EPOCH).key(DigestKey::from_bytes(key)),
             valid_edits: false,
             tallies: BTreeMap::new(),
@@ -115,10 +116,8 @@ impl Judge {
     /// anything but the original, and agreement; returns the first
     /// rejection, if any.
     fn read(&mut self, kind: &str, bytes: &[u8]) -> Option<Rejection> {
-        let typed = catch_unwind(AssertUnwindSafe(|| {
-            Restore::open(Loaded::new(bytes.to_vec(), EPOCH), &self.authority).map(|_| ())
-        }))
-        .unwrap_or_else(|_| panic!("{kind}: typed open panicked on {bytes:02x?}"));
+        let typed = catch_unwind(AssertUnwindSafe(|| open_as(bytes, SHARD, EPOCH, self.key)))
+            .unwrap_or_else(|_| panic!("{kind}: typed open panicked on {bytes:02x?}"));
         let agnostic = catch_unwind(AssertUnwindSafe(|| {
             verify(bytes, &self.options).map(|_| ())
         }))
@@ -153,8 +152,9 @@ impl Judge {
         let summary = verify(bytes, &self.options)
             .expect("typed open accepted it")
             .summary;
-        let records = common::restore(Loaded::new(bytes.to_vec(), EPOCH), &self.authority)
-            .expect("typed open accepted it");
+        // What a server would run: the bytes as a store's latest epoch,
+        // loaded, restored and activated.
+        let records = restore_bytes(bytes, SHARD, EPOCH, self.key).expect("typed open accepted it");
         let header = Header {
             shard: summary.shard,
             epoch: summary.epoch,
