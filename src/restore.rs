@@ -22,7 +22,7 @@ use core::marker::PhantomData;
 
 use crate::authority::ServerAuthority;
 use crate::format::typed_reader::Opened;
-use crate::gate::RestoreComplete;
+use crate::gate::{self, RestoreComplete};
 use crate::ids::{Epoch, Fence, ShardId};
 use crate::schema::Schema;
 use crate::state::{ItemDone, NpcDone, PlayerDone, QuestDone, Start, State, WorldDone};
@@ -194,37 +194,50 @@ impl<S: Schema> Restore<S, Start> {
             _state: PhantomData,
         })
     }
+}
 
+// The steps are defined on every state and gated: a step out of order is a
+// compile error in the crate's own words, naming the next step (see `gate`).
+impl<S: Schema, St: State> Restore<S, St> {
     /// Step 1 of 5: Player Identity and PlayerSave, restored, dormant.
-    pub fn players(self) -> Restore<S, PlayerDone> {
+    /// Only at `Start`.
+    pub fn players(self) -> Restore<S, PlayerDone>
+    where
+        St: gate::RestoreStepPlayers<S>,
+    {
         self.advance()
     }
-}
 
-impl<S: Schema> Restore<S, PlayerDone> {
-    /// Step 2 of 5: the world's zones, restored, dormant.
-    pub fn world(self) -> Restore<S, WorldDone> {
+    /// Step 2 of 5: the world's zones, restored, dormant. Only at
+    /// `PlayerDone`.
+    pub fn world(self) -> Restore<S, WorldDone>
+    where
+        St: gate::RestoreStepWorld<S>,
+    {
         self.advance()
     }
-}
 
-impl<S: Schema> Restore<S, WorldDone> {
-    /// Step 3 of 5: NPC state, restored, dormant.
-    pub fn npcs(self) -> Restore<S, NpcDone> {
+    /// Step 3 of 5: NPC state, restored, dormant. Only at `WorldDone`.
+    pub fn npcs(self) -> Restore<S, NpcDone>
+    where
+        St: gate::RestoreStepNpcs<S>,
+    {
         self.advance()
     }
-}
 
-impl<S: Schema> Restore<S, NpcDone> {
-    /// Step 4 of 5: item state, restored, dormant.
-    pub fn items(self) -> Restore<S, ItemDone> {
+    /// Step 4 of 5: item state, restored, dormant. Only at `NpcDone`.
+    pub fn items(self) -> Restore<S, ItemDone>
+    where
+        St: gate::RestoreStepItems<S>,
+    {
         self.advance()
     }
-}
 
-impl<S: Schema> Restore<S, ItemDone> {
-    /// Step 5 of 5: quest state, restored, dormant.
-    pub fn quests(self) -> Restore<S, QuestDone> {
+    /// Step 5 of 5: quest state, restored, dormant. Only at `ItemDone`.
+    pub fn quests(self) -> Restore<S, QuestDone>
+    where
+        St: gate::RestoreStepQuests<S>,
+    {
         self.advance()
     }
 }

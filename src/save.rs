@@ -458,6 +458,7 @@ impl<S: Schema> gate::Committable<S> for Sealed<S> {
 impl<S: Schema, St: State> gate::sealed::Sealed for Save<S, St> {}
 macro_rules! not_committable {
     ($state:ident, $needs:ident) => {
+        #[diagnostic::do_not_recommend]
         impl<S: Schema> gate::Committable<S> for Save<S, $state>
         where
             $state: gate::$needs<S>,

@@ -117,6 +117,11 @@ impl<T: Serialize + DeserializeOwned + Send + Sync + 'static> Record for T {}
 /// Player Identity and PlayerSave. Refers to nothing: Stage 21.2 §7 forbids
 /// Player → World, so a last-known position is plain data that the server
 /// interprets after activation, never a reference restore must resolve.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a player record",
+    label = "not a PlayerRecord",
+    note = "the `Player` slot of a `Schema` takes a type implementing `PlayerRecord` (Player Identity and PlayerSave, Stage 21.2 §4): its id is a `PlayerId`"
+)]
 pub trait PlayerRecord: Record {
     /// The player's id, unique within the bundle.
     fn id(&self) -> PlayerId;
@@ -124,6 +129,11 @@ pub trait PlayerRecord: Record {
 
 /// One zone of the world's structural composition. Refers to nothing:
 /// Stage 21.2 §7 forbids World → NPC, Item or Quest.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a world record",
+    label = "not a WorldRecord",
+    note = "the `World` slot of a `Schema` takes a type implementing `WorldRecord` (one zone of the world, Stage 21.2 §4): its id is a `ZoneId`"
+)]
 pub trait WorldRecord: Record {
     /// The zone's id, unique within the bundle.
     fn id(&self) -> ZoneId;
@@ -131,6 +141,11 @@ pub trait WorldRecord: Record {
 
 /// One NPC's persisted state. Refers to the zone it belongs to
 /// (Stage 21.2 §7: NPC → World).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not an NPC record",
+    label = "not a NpcRecord",
+    note = "the `Npc` slot of a `Schema` takes a type implementing `NpcRecord` (Stage 21.2 §4): its id is an `NpcId` and it names its `ZoneId`"
+)]
 pub trait NpcRecord: Record {
     /// The NPC's id, unique within the bundle.
     fn id(&self) -> NpcId;
@@ -141,6 +156,11 @@ pub trait NpcRecord: Record {
 /// One item instance. Refers to where it is (a zone, a player, or a
 /// containing item) and optionally to an owning player
 /// (Stage 21.2 §7: Item → World, Player). Never to an NPC.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not an item record",
+    label = "not a ItemRecord",
+    note = "the `Item` slot of a `Schema` takes a type implementing `ItemRecord` (Stage 21.2 §4): its id is an `ItemId`, with an `ItemLocation` and an optional owner"
+)]
 pub trait ItemRecord: Record {
     /// The item's id, unique within the bundle.
     fn id(&self) -> ItemId;
@@ -153,6 +173,11 @@ pub trait ItemRecord: Record {
 
 /// One player-owned quest state. Refers to its owner and to the zones that
 /// form its world context (Stage 21.2 §7: Quest → PlayerSave, world context).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a quest record",
+    label = "not a QuestRecord",
+    note = "the `Quest` slot of a `Schema` takes a type implementing `QuestRecord` (Stage 21.2 §4): its id is a `QuestId`, with its owner and the zones of its world context"
+)]
 pub trait QuestRecord: Record {
     /// The quest state's id, unique within the bundle.
     fn id(&self) -> QuestId;

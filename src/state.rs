@@ -10,6 +10,11 @@
 //! the only way to hold a `Save<S, WorldDone>` is to have called `.world(..)`.
 
 mod sealed {
+    #[diagnostic::on_unimplemented(
+        message = "`{Self}` cannot be a state of the save or restore chain: the chain has exactly six states, and the set is closed (Stage 21.2 §4, §5)",
+        label = "not one of caelmor-persist's states",
+        note = "the states are Start, PlayerDone, WorldDone, NpcDone, ItemDone and QuestDone"
+    )]
     pub trait Sealed {}
 }
 
