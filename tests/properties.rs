@@ -23,10 +23,10 @@ mod common;
 
 use caelmor_persist::reference::{Reference, Shard, ShardSpec};
 use caelmor_persist::{
-    DigestKey, Edge, Epoch, ItemId, ItemLocation, Loaded, MemStore, PlayerId, Rejection,
-    ServerAuthority, ShardId, Store, System, VerifyOptions, ZoneId, verify,
+    DigestKey, Edge, Epoch, ItemId, ItemLocation, MemStore, PlayerId, Rejection, ServerAuthority,
+    ShardId, System, VerifyOptions, ZoneId, verify,
 };
-use common::{Bundle, Header, restore, save, shuffled};
+use common::{Bundle, Header, restore, restore_bytes, save, shuffled};
 use proptest::prelude::*;
 use proptest::sample::Index;
 use rand::SeedableRng;
@@ -119,11 +119,15 @@ proptest! {
         let (mut store, mut authority) = store_at(ShardId(shard_id), before, key);
         let sealed = save(&shard, &authority).expect("generated shards are consistent");
         let bytes = sealed.bytes().to_vec();
+        let digest = sealed.digest();
         prop_assert_eq!(sealed.epoch(), Epoch(before + 1));
         let committed = store.commit(sealed, &mut authority).expect("commit");
         prop_assert_eq!(committed.epoch, Epoch(before + 1));
+        let stored = store.load_epoch(committed.epoch).expect("load").expect("kept");
+        prop_assert_eq!(stored.bytes(), &bytes[..]);
         let loaded = store.load_latest().expect("load").expect("committed");
-        prop_assert_eq!(loaded.bytes(), &bytes[..]);
+        prop_assert_eq!(loaded.epoch(), committed.epoch);
+        prop_assert_eq!(loaded.summary().digest, digest);
         let back = restore(loaded, &authority).expect("a saved bundle restores");
         prop_assert_eq!(back, shard);
     }
@@ -171,7 +175,9 @@ proptest! {
             shard.items.len() as u64,
             shard.quests.len() as u64,
         ]);
-        let decoded = restore(Loaded::new(b.clone(), epoch), &authority)
+        // As a server restores it: the store's latest epoch, loaded,
+        // restored and activated.
+        let decoded = restore_bytes(&b, ShardId(shard_id), epoch, key)
             .expect("the hand-encoded bundle restores");
         prop_assert_eq!(&decoded, &shard);
         let encoded = save(&decoded, &authority).expect("restored records save");
@@ -215,7 +221,11 @@ fn refused(shard: &Shard, valid: &Shard) -> Result<Rejection, TestCaseError> {
         }
         Err(r) => r,
     };
-    prop_assert_eq!(store.latest_epoch(), None, "nothing was committed");
+    prop_assert_eq!(
+        store.latest_epoch().expect("head"),
+        None,
+        "nothing was committed"
+    );
     prop_assert!(store.load_latest().expect("load").is_none());
     prop_assert_eq!(authority.next_epoch(), Epoch(1), "the epoch stays free");
     let sealed = save(valid, &authority).expect("the valid shard saves");
