@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use caelmor_persist::reference::Reference;
-use caelmor_persist::{Epoch, FileStore, ShardDir, ShardId, Store};
+use caelmor_persist::{Epoch, Fence, FileStore, ShardDir, ShardId, StoredEpoch};
 
 const TINY: [&str; 10] = [
     "--players",
@@ -59,8 +59,13 @@ fn demo(dir: &Path) -> Output {
     run(&args, dir)
 }
 
+/// The bundle of `epoch`, as a demo run under fence `epoch` writes it
+/// (each run claims once and commits once).
 fn epoch_file(root: &Path, epoch: u64) -> PathBuf {
-    ShardDir::of(root.join("caelmor-data"), ShardId(1)).epoch_path(Epoch(epoch))
+    ShardDir::of(root.join("caelmor-data"), ShardId(1)).epoch_path(StoredEpoch {
+        epoch: Epoch(epoch),
+        fence: Fence(epoch),
+    })
 }
 
 #[test]
@@ -99,11 +104,19 @@ fn demo_twice_commits_epochs_one_and_two_which_verify() {
     let log = run(&["log", "caelmor-data/shard-1"], tmp.path());
     let out = stdout(&log);
     assert!(log.status.success(), "{out}");
-    assert!(out.contains("2 epochs, current fence#2"), "{out}");
+    assert!(
+        out.contains("2 epochs, current fence#2, latest epoch#2, head version 4"),
+        "{out}"
+    );
     assert!(
         out.lines().filter(|l| l.ends_with(" ok")).count() == 2,
         "{out}"
     );
+    // Newest first, each with the fence it was committed under.
+    let rows: Vec<&str> = out.lines().filter(|l| l.ends_with(" ok")).collect();
+    assert!(rows[0].trim_start().starts_with("epoch#2") && rows[0].contains("fence#2"));
+    assert!(rows[1].trim_start().starts_with("epoch#1") && rows[1].contains("fence#1"));
+    assert!(!out.contains("not committed"), "{out}");
     // A store root lists its shards.
     let log = run(&["log", "caelmor-data"], tmp.path());
     assert!(
@@ -137,6 +150,57 @@ fn a_flipped_byte_fails_verification_with_the_digest_code() {
     fs::write(&good, &bytes).unwrap();
     let log = run(&["log", "caelmor-data/shard-1"], tmp.path());
     assert_clean_failure(&log, "DAMAGED E-DIGEST");
+}
+
+/// Changed with the head records: `log` lists what the head says is
+/// committed, says when the latest's bundle is gone (it used to list the
+/// remaining epochs as if nothing had happened), and names bundles that no
+/// head names as not committed.
+#[test]
+fn log_lists_what_the_head_committed() {
+    let tmp = tempfile::tempdir().unwrap();
+    for _ in 0..3 {
+        assert!(demo(tmp.path()).status.success());
+    }
+    // A stray copy under a later epoch's name: not committed.
+    let stray = ShardDir::of(tmp.path().join("caelmor-data"), ShardId(1)).epoch_path(StoredEpoch {
+        epoch: Epoch(9),
+        fence: Fence(3),
+    });
+    fs::copy(epoch_file(tmp.path(), 1), &stray).unwrap();
+    let o = run(&["log", "caelmor-data/shard-1"], tmp.path());
+    let out = stdout(&o);
+    assert!(o.status.success(), "{out}");
+    assert!(
+        out.contains("3 epochs, current fence#3, latest epoch#3"),
+        "{out}"
+    );
+    assert!(
+        out.lines()
+            .any(|l| l.contains("not committed") && l.contains("epoch-00000000000000000009")),
+        "{out}"
+    );
+
+    // The latest deleted: log says it is damaged, and exits non-zero.
+    fs::remove_file(epoch_file(tmp.path(), 3)).unwrap();
+    let o = run(&["log", "caelmor-data/shard-1"], tmp.path());
+    assert_clean_failure(&o, "DAMAGED E-STORE-DAMAGED");
+    let out = stdout(&o);
+    assert!(
+        out.lines()
+            .any(|l| l.trim_start().starts_with("epoch#3") && l.contains("missing")),
+        "{out}"
+    );
+    // The next demo (a fresh world, not a restore) never commits epoch 3
+    // again: it commits epoch 4, and its claim removed the stray bundle.
+    let o = demo(tmp.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("committed epoch#4 under fence#4"),
+        "{}",
+        stdout(&o)
+    );
+    assert!(!stray.exists());
 }
 
 #[test]
@@ -197,7 +261,7 @@ fn damaged_and_non_bundle_files_give_clean_errors() {
         ("zeros", vec![0; 4096], "E-MAGIC"),
         (
             // Named as epoch 7 of a store, but holding epoch 1.
-            "epoch-00000000000000000007.cpb",
+            "epoch-00000000000000000007.fence-00000000000000000001.cpb",
             bundle.clone(),
             "E-EPOCH",
         ),
@@ -214,14 +278,16 @@ fn damaged_and_non_bundle_files_give_clean_errors() {
             assert_clean_failure(&o, code);
         }
     }
-    // Not files at all.
+    // Not files at all (changed: read as a store reads, so a directory is
+    // E-STORE-NOT-FILE and a missing file E-STORE-IO, with the OS's reason).
     let o = bin().arg("verify").arg(tmp.path()).output().unwrap();
-    assert_clean_failure(&o, "E-IO");
+    assert_clean_failure(&o, "E-STORE-NOT-FILE");
     let o = bin()
         .args(["inspect", "/nonexistent/bundle.cpb"])
         .output()
         .unwrap();
-    assert_clean_failure(&o, "E-IO");
+    assert_clean_failure(&o, "E-STORE-IO");
+    assert!(stderr(&o).contains("No such file"), "{}", stderr(&o));
     let o = bin().args(["log", "/nonexistent/dir"]).output().unwrap();
     assert_clean_failure(&o, "E-IO");
     // A bad key file.
@@ -324,7 +390,11 @@ fn log_notes_leftovers_and_an_empty_directory() {
     let tmp = tempfile::tempdir().unwrap();
     assert!(demo(tmp.path()).status.success());
     let shard = tmp.path().join("caelmor-data/shard-1");
-    fs::write(shard.join(".epoch-00000000000000000002.cpb.tmp"), b"half").unwrap();
+    fs::write(
+        shard.join(".epoch-00000000000000000002.fence-00000000000000000001.cpb.fence-1.7-0.tmp"),
+        b"half",
+    )
+    .unwrap();
     let o = run(&["log", "caelmor-data/shard-1"], tmp.path());
     assert!(o.status.success());
     assert!(

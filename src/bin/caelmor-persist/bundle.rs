@@ -5,7 +5,7 @@ use std::path::Path;
 use caelmor_persist::format::StructuralIndex;
 use caelmor_persist::{DigestKey, ItemLocation, Summary, Verified, verify as check};
 
-use crate::common::{Failure, options_for, read_file, read_key, shown};
+use crate::common::{Failure, options_for, read_bundle, read_key, shown};
 use crate::{CliResult, InspectArgs, Outcome, VerifyArgs};
 
 fn key(path: Option<&Path>) -> CliResult<Option<DigestKey>> {
@@ -14,7 +14,7 @@ fn key(path: Option<&Path>) -> CliResult<Option<DigestKey>> {
 
 /// Reads and verifies one file; the failure line carries the code.
 fn verified(path: &Path, key: Option<&DigestKey>) -> CliResult<Verified> {
-    let bytes = read_file(path)?;
+    let bytes = read_bundle(path)?;
     Ok(check(&bytes, &options_for(path, key))?)
 }
 

@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use caelmor_persist::{
-    ActivationError, DigestKey, Epoch, Rejection, ShardDir, StoreError, VerifyOptions,
+    ActivationError, DigestKey, Rejection, RestoreError, ShardDir, StoreConfig, StoreError,
+    StoredEpoch, VerifyOptions, read_bundle_file,
 };
 
 /// A failure of a command: one line that starts with a stable code.
@@ -36,13 +37,32 @@ impl fmt::Display for Failure {
 
 impl From<StoreError> for Failure {
     fn from(error: StoreError) -> Self {
-        // Store errors' messages already start with their code.
-        Self(error.to_string())
+        // Store errors' messages already start with their code; their
+        // causes (an OS error) are their sources, printed once, after them.
+        Self(chain(&error))
     }
+}
+
+/// An error and its sources, one after the other: `message: cause: …`.
+pub(crate) fn chain(error: &dyn std::error::Error) -> String {
+    let mut line = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        line.push_str(": ");
+        line.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    line
 }
 
 impl From<ActivationError> for Failure {
     fn from(error: ActivationError) -> Self {
+        Self(error.to_string())
+    }
+}
+
+impl From<RestoreError> for Failure {
+    fn from(error: RestoreError) -> Self {
         Self(error.to_string())
     }
 }
@@ -88,22 +108,28 @@ pub(crate) fn options_for(path: &Path, key: Option<&DigestKey>) -> VerifyOptions
     if let Some(key) = key {
         options = options.key(key.clone());
     }
-    if let Some(epoch) = named_epoch(path) {
-        options = options.expect_epoch(epoch);
+    if let Some(named) = named_epoch(path) {
+        options = options.expect_epoch(named.epoch);
     }
     options
 }
 
-/// The epoch a store's epoch file name stands for.
-pub(crate) fn named_epoch(path: &Path) -> Option<Epoch> {
+/// The epoch and fence a store's bundle file name stands for.
+pub(crate) fn named_epoch(path: &Path) -> Option<StoredEpoch> {
     path.file_name()
         .and_then(|n| n.to_str())
         .and_then(ShardDir::parse_epoch_file_name)
 }
 
-/// Reads a whole file, as a one-line failure if it cannot be.
-pub(crate) fn read_file(path: &Path) -> Result<Vec<u8>, Failure> {
-    std::fs::read(path).map_err(|e| Failure::io("read", path, &e))
+/// Reads a file that should hold one bundle, the way a store reads one:
+/// only a regular file, its preamble first, never more than its frame
+/// declares. A file that is not a bundle by its preamble alone is refused
+/// with the rejection `verify` would give, without reading the rest.
+pub(crate) fn read_bundle(path: &Path) -> Result<Vec<u8>, Failure> {
+    Ok(read_bundle_file(
+        path,
+        StoreConfig::DEFAULT_MAX_BUNDLE_LEN,
+    )??)
 }
 
 /// Milliseconds with one decimal.

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use caelmor_persist::reference::{Reference, Shard, ShardSpec};
 use caelmor_persist::{
-    FileStore, FileStoreConfig, Restore, Save, ShardDir, ShardId, Store, System,
+    FileStore, FileStoreConfig, Restore, Save, ShardDir, ShardId, StoredEpoch, System,
 };
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
@@ -147,13 +147,17 @@ pub(crate) fn run(args: &DemoArgs) -> CliResult<()> {
         .commit(sealed, &mut authority)
         .map_err(|e| Failure::from(e.error))?;
     bar.finish_and_clear();
+    let file = store.dir().epoch_path(StoredEpoch {
+        epoch: committed.epoch,
+        fence: committed.fence,
+    });
     line(
         "commit",
         t.elapsed(),
         format!(
-            "{} → {} (written, synced, renamed, directory synced)",
+            "{} → {} (written, synced, linked, head record created)",
             committed.epoch,
-            shown(&store.dir().epoch_path(committed.epoch))
+            shown(&file)
         ),
     );
 
@@ -176,17 +180,17 @@ pub(crate) fn run(args: &DemoArgs) -> CliResult<()> {
     let t = Instant::now();
     let bar = progress("restore");
     bar.set_message("verify and decode");
+    bar.set_message("the authority that loaded it, still current");
     let restore = Restore::open(loaded, &authority)?;
-    let summary = restore.summary().clone();
-    let (restore, players) = restore.players();
+    let restore = restore.players();
     bar.inc(1);
-    let (restore, zones) = restore.world();
+    let restore = restore.world();
     bar.inc(1);
-    let (restore, npcs) = restore.npcs();
+    let restore = restore.npcs();
     bar.inc(1);
-    let (restore, items) = restore.items();
+    let restore = restore.items();
     bar.inc(1);
-    let (restore, quests) = restore.quests();
+    let restore = restore.quests();
     bar.finish_and_clear();
     line(
         "restore",
@@ -196,12 +200,13 @@ pub(crate) fn run(args: &DemoArgs) -> CliResult<()> {
 
     let t = Instant::now();
     let active = restore.activate(&authority)?;
+    let summary = active.summary;
     let restored = Shard {
-        players: active.activate(players)?,
-        zones: active.activate(zones)?,
-        npcs: active.activate(npcs)?,
-        items: active.activate(items)?,
-        quests: active.activate(quests)?,
+        players: active.players,
+        zones: active.zones,
+        npcs: active.npcs,
+        items: active.items,
+        quests: active.quests,
     };
     let identical = restored == world;
     line(

@@ -56,9 +56,10 @@ enum Size {
 ///
 /// Claims shard `--shard` in `--dir` (a directory per shard, created if
 /// needed), saves the generated shard through the typestate chain as the
-/// next epoch, commits it (write, fsync, rename, fsync the directory), loads
-/// the latest epoch back with full verification, restores it in the canon's
-/// order and activates it. Prints the epoch, the fence, per-system record
+/// next epoch, commits it (write and fsync the bundle, link it under its
+/// name, then create the next head record naming it: the commit point),
+/// loads the latest epoch back with full verification, restores it in the
+/// canon's order and activates all five systems together. Prints the epoch, the fence, per-system record
 /// counts and bytes, the bundle size and the time of each phase.
 ///
 /// Running it again commits the next epoch. While it runs, a second claim of
@@ -109,7 +110,8 @@ struct DemoArgs {
 /// Applies every rule of the format that needs no record types: framing,
 /// digest, header, section table, per-section shard and epoch stamps,
 /// canonical encoding and order, unique ids, every reference, item
-/// containment. A file named like a store's epoch file must hold that epoch.
+/// containment. A file named like a store's bundle (epoch-<E>.fence-<F>.cpb)
+/// must hold that epoch.
 /// Prints one line per file: `ok` with a summary, or `REJECTED` with the code
 /// and the reason. Exit status 0 only if every file is accepted.
 #[derive(Debug, Args)]
@@ -132,7 +134,7 @@ struct VerifyArgs {
 /// error line with its code and exit status 1.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  caelmor-persist inspect ./caelmor-data/shard-1/epoch-00000000000000000001.cpb\n  caelmor-persist inspect --json --index FILE | jq .summary.epoch"
+    after_help = "Examples:\n  caelmor-persist inspect ./caelmor-data/shard-1/epoch-00000000000000000001.fence-00000000000000000001.cpb\n  caelmor-persist inspect --json --index FILE | jq .summary.epoch"
 )]
 struct InspectArgs {
     /// The bundle file.
@@ -149,13 +151,16 @@ struct InspectArgs {
     key_file: Option<PathBuf>,
 }
 
-/// List the epochs committed in a shard directory: size, fence, commit time
-/// (the file's modification time), and whether each verifies.
+/// List the epochs committed in a shard directory, as its head records them:
+/// size, fence, commit time (the file's modification time), and whether
+/// each verifies.
 ///
 /// DIR is a shard directory (e.g. ./caelmor-data/shard-1), or a store root,
-/// whose shard-<N> directories are listed one after the other. Files that
-/// fail verification are marked DAMAGED with the code; leftover temporary
-/// files are noted. Exit status 0 only if every epoch verifies.
+/// whose shard-<N> directories are listed one after the other. Committed
+/// epochs that are missing or fail verification are marked DAMAGED with the
+/// code; bundles no head names are listed as not committed, and leftover
+/// temporary files are noted. Exit status 0 only if every committed epoch
+/// verifies.
 #[derive(Debug, Args)]
 #[command(after_help = "Example:\n  caelmor-persist log ./caelmor-data/shard-1")]
 struct LogArgs {
