@@ -14,11 +14,16 @@ use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 use std::path::Path;
 
-/// The mutating file system operations of a commit and a claim, in the
-/// order they use them: create a temporary file, write it, sync it, link it
-/// under its final name, sync the directory; remove (temporaries, pruned
-/// epochs and heads).
+/// The mutating file system operations of opening a new shard, a commit
+/// and a claim, in the order they use them: create a directory (a new
+/// shard's, and the store root if it is new too); create a temporary file,
+/// write it, sync it, link it under its final name, sync the directory;
+/// remove (temporaries, pruned epochs and heads).
 pub(crate) trait Io: fmt::Debug + Send + Sync {
+    /// Creates one directory (not its parents); fails with `AlreadyExists`
+    /// if anything exists at `path`. Its entry in the parent is durable
+    /// only once the parent is synced ([`Io::sync_dir`]).
+    fn create_dir(&self, path: &Path) -> io::Result<()>;
     /// Creates a new file for writing; fails if anything (a file, a
     /// symbolic link, a FIFO) exists at `path`.
     fn create_new(&self, path: &Path) -> io::Result<File>;
@@ -40,6 +45,10 @@ pub(crate) trait Io: fmt::Debug + Send + Sync {
 pub(crate) struct RealIo;
 
 impl Io for RealIo {
+    fn create_dir(&self, path: &Path) -> io::Result<()> {
+        std::fs::create_dir(path)
+    }
+
     fn create_new(&self, path: &Path) -> io::Result<File> {
         OpenOptions::new().write(true).create_new(true).open(path)
     }

@@ -292,6 +292,30 @@ impl ShardDir {
     }
 }
 
+/// Creates `path` and whichever of its ancestors are missing, through the
+/// I/O seam (so that the crash model sees each new directory entry), and
+/// returns them, outermost first. A directory that another opener created
+/// first is not a failure, and is returned too: that opener may not have
+/// made it durable yet.
+fn create_dirs<'p>(io: &dyn Io, path: &'p Path) -> Result<Vec<&'p Path>, StoreError> {
+    let mut missing = Vec::new();
+    let mut at = Some(path);
+    while let Some(p) = at.filter(|p| !p.as_os_str().is_empty() && fs::symlink_metadata(p).is_err())
+    {
+        missing.push(p);
+        at = p.parent();
+    }
+    missing.reverse();
+    for p in &missing {
+        match io.create_dir(p) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && p.is_dir() => {}
+            Err(e) => return Err(StoreError::io("create directory", p.display())(e)),
+        }
+    }
+    Ok(missing)
+}
+
 /// Where a [`FileBackend`]'s temporary file names come from: unique within
 /// the process; the fence in the name makes them unique across writers.
 static NEXT_TEMP: AtomicU64 = AtomicU64::new(0);
@@ -335,8 +359,7 @@ impl FileBackend {
                 });
             }
             Err(_) => {
-                fs::create_dir_all(dir.path())
-                    .map_err(StoreError::io("create directory", dir.path().display()))?;
+                create_dirs(&*io, dir.path())?;
                 // Make the new directory's own entry durable.
                 if let Some(parent) = dir.path().parent().filter(|p| !p.as_os_str().is_empty()) {
                     io.sync_dir(parent)
