@@ -32,6 +32,12 @@
 //! replaced (`previous`), and a writer whose head is followed by one not
 //! built on it withdraws it and reports a conflict.
 //!
+//! **A new shard is durable before anything in it is promised.** Opening
+//! creates the shard directory (and the root) if needed; the shard's first
+//! claim syncs the root and the root's parent before it creates the first
+//! head, whoever created them — so an opener that crashed or failed before
+//! syncing them is made good by the claim.
+//!
 //! The OS lock on `lock` only says "one owner at a time" (liveness): a
 //! second store is refused at its claim (`E-STORE-CLAIMED`) instead of
 //! superseding the first. Safety never depends on it.
@@ -39,6 +45,8 @@
 mod head;
 mod io;
 mod read;
+#[cfg(test)]
+mod tests;
 
 use core::fmt;
 use std::fs::{self, File, OpenOptions, TryLockError};
@@ -316,6 +324,18 @@ fn create_dirs<'p>(io: &dyn Io, path: &'p Path) -> Result<Vec<&'p Path>, StoreEr
     Ok(missing)
 }
 
+/// The directory holding `path`'s entry (`.` for a bare relative name;
+/// none for the file system's root).
+fn parent_of(path: &Path) -> Option<&Path> {
+    path.parent().map(|p| {
+        if p.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            p
+        }
+    })
+}
+
 /// Where a [`FileBackend`]'s temporary file names come from: unique within
 /// the process; the fence in the name makes them unique across writers.
 static NEXT_TEMP: AtomicU64 = AtomicU64::new(0);
@@ -359,11 +379,20 @@ impl FileBackend {
                 });
             }
             Err(_) => {
-                create_dirs(&*io, dir.path())?;
-                // Make the new directory's own entry durable.
-                if let Some(parent) = dir.path().parent().filter(|p| !p.as_os_str().is_empty()) {
-                    io.sync_dir(parent)
-                        .map_err(StoreError::io("sync directory", parent.display()))?;
+                // The shard directory's and the root's entries are made
+                // durable by the shard's first claim (`claim`), whoever
+                // created them: an open that failed or crashed half way is
+                // made good there. Ancestors above the root that had to be
+                // created too are synced now: nothing else knows of them.
+                let root = dir.path().parent();
+                for created in create_dirs(&*io, dir.path())? {
+                    if created == dir.path() || Some(created) == root {
+                        continue;
+                    }
+                    if let Some(parent) = parent_of(created) {
+                        io.sync_dir(parent)
+                            .map_err(StoreError::io("sync directory", parent.display()))?;
+                    }
                 }
             }
         }
@@ -573,6 +602,19 @@ impl Backend for FileBackend {
     }
 
     fn claim(&mut self, expected: Option<&Head>, next: &Head) -> Result<Swap, StoreError> {
+        if expected.is_none() {
+            // The shard's first claim is the first promise made inside its
+            // directory: the directory's entry in the root, and the root's
+            // in its parent, must be durable first — whoever created them
+            // (an open that failed or crashed before they were synced
+            // leaves it to this claim).
+            let root = parent_of(self.dir.path());
+            for dir in [root, root.and_then(parent_of)].into_iter().flatten() {
+                self.io
+                    .sync_dir(dir)
+                    .map_err(StoreError::io("sync directory", dir.display()))?;
+            }
+        }
         let swapped = self.swap(expected, next)?;
         if swapped == Swap::Done {
             self.remove_stale_temporaries(next.fence);
