@@ -30,7 +30,9 @@
 //! Old heads are pruned, so a writer that slept long enough could find
 //! its `v + 1` free again: every head names the hash of the one it
 //! replaced (`previous`), and a writer whose head is followed by one not
-//! built on it withdraws it and reports a conflict.
+//! built on it withdraws it and reports a conflict. A claim removes the
+//! temporaries of older fences; a writer whose temporary vanished before
+//! its link was superseded, and reports a conflict too, not an I/O error.
 //!
 //! **A new shard is durable before anything in it is promised.** Opening
 //! creates the shard directory (and the root) if needed; the shard's first
@@ -482,6 +484,7 @@ impl FileBackend {
         match linked {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Ok(Swap::Conflict),
+            Err(e) if self.temp_removed(&e) => return Ok(Swap::Conflict),
             Err(e) => return Err(StoreError::io("link", target.display())(e)),
         }
         self.sync_dir()?;
@@ -506,6 +509,15 @@ impl FileBackend {
         }
         self.prune_heads(next.version);
         Ok(Swap::Done)
+    }
+
+    /// Whether a failed link means that this writer's temporary was
+    /// removed under it. Only a claim removes other writers' temporaries,
+    /// and only those of older fences: this writer has been superseded, and
+    /// its swap is lost (a conflict, which the store reports as such), not
+    /// failed.
+    fn temp_removed(&self, error: &std::io::Error) -> bool {
+        error.kind() == std::io::ErrorKind::NotFound && self.dir.path().is_dir()
     }
 
     /// Best effort: removes head versions that are no longer needed.
@@ -649,6 +661,9 @@ impl Backend for FileBackend {
                 .and_then(|()| self.io.link(&temp, &target));
         }
         let _ = self.io.remove(&temp);
+        if matches!(&linked, Err(e) if self.temp_removed(e)) {
+            return Ok(Swap::Conflict);
+        }
         linked.map_err(StoreError::io("link", target.display()))?;
         // The bundle's name must be durable before a head names it.
         self.sync_dir()?;

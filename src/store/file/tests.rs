@@ -245,6 +245,10 @@ impl Volatile {
     }
 }
 
+/// An operation to run just before armed operation `n`, e.g. another
+/// writer's claim, to interleave two writers deterministically.
+type Hook = Box<dyn FnOnce() + Send>;
+
 #[derive(Default)]
 struct FaultState {
     fault: Option<Fault>,
@@ -254,6 +258,7 @@ struct FaultState {
     failing: Option<i32>,
     ops: Vec<OpRecord>,
     volatile: Volatile,
+    hooks: BTreeMap<usize, Hook>,
 }
 
 #[derive(Default)]
@@ -313,6 +318,10 @@ impl FaultIo {
         std::mem::replace(&mut s.dead, false)
     }
 
+    fn hook(&self, before_op: usize, hook: Hook) {
+        self.lock().hooks.insert(before_op, hook);
+    }
+
     fn ops(&self) -> Vec<OpRecord> {
         self.lock().ops.clone()
     }
@@ -322,7 +331,7 @@ impl FaultIo {
     }
 
     fn decide(&self, op: Op, path: &Path, len: usize) -> Verdict {
-        {
+        let (verdict, hook) = {
             let mut s = self.lock();
             if s.dead {
                 return Verdict::Refuse(crashed());
@@ -332,6 +341,7 @@ impl FaultIo {
             }
             let n = s.count;
             s.count += 1;
+            let hook = s.hooks.remove(&n);
             let verdict = if let Some(errno) = s.failing {
                 Verdict::Refuse(errno_error(errno))
             } else {
@@ -369,8 +379,13 @@ impl FaultIo {
                 len,
                 failed,
             });
-            verdict
+            (verdict, hook)
+        };
+        // Outside the lock: the hook is another writer with its own seam.
+        if let Some(hook) = hook {
+            hook();
         }
+        verdict
     }
 
     fn track(&self, f: impl FnOnce(&mut Volatile)) {
@@ -1464,3 +1479,126 @@ const IO_ERRORS: Scenario = Scenario {
     steps: &[Step::Open, Step::Claim, Step::Commit],
     retain: 2,
 };
+
+// ---------------------------------------------------------------------------
+// A superseded writer, stalled at every operation of its commit.
+
+/// The head's fence and latest epoch (with the fence it was committed
+/// under), read with the real file system.
+fn head_of(root: &Path) -> (Fence, Option<(Epoch, Fence)>) {
+    let head = ShardDir::of(root, SHARD)
+        .head(SHARD)
+        .expect("head")
+        .expect("claimed");
+    (head.fence, head.latest.map(|l| (l.epoch, l.fence)))
+}
+
+/// Writer A claims and seals, and is stalled before each operation of its
+/// commit in turn while writer B — the lock bypassed: its file deleted —
+/// claims (and, in a second round, commits). Whatever the interleaving: B's
+/// claim is never undone (the head's fence stays B's), A's commit succeeds
+/// only if its head was created before B's claim (and is then the epoch B's
+/// commit builds on), and otherwise fails with `E-STORE-FENCED`; B's
+/// acknowledged commit is the latest.
+#[test]
+fn a_superseded_writer_never_lands_wherever_it_stalls() {
+    let template = IO_ERRORS.template();
+    let before = template.1.latest.expect("prepared");
+    let clean = {
+        let base = scratch();
+        IO_ERRORS.run(&template, base.path(), Fault::None).ops
+    };
+    // The operations of A's commit: those after the claim's last.
+    let commit_ops = clean.len()
+        - clean
+            .iter()
+            .position(|r| r.op == Op::Create && r.path.to_string_lossy().contains(".epoch-"))
+            .expect("a bundle temp");
+    let mut cases = 0;
+    for b_commits in [false, true] {
+        for k in 0..=commit_ops {
+            let base = scratch();
+            copy_tree(template.0.path(), base.path());
+            let root = root_of(base.path());
+            let io = FaultIo::new(Fault::None);
+            let mut a = store_with(&root, io.clone(), IO_ERRORS.retain).expect("open");
+            let mut a_authority = a.claim().expect("A claims");
+            let a_fence = a_authority.fence();
+            let sealed = seal(&a_authority);
+            let mine = sealed.epoch();
+            assert_eq!(mine, before.next().expect("small"));
+            let b_result = Arc::new(Mutex::new(None));
+            let b = {
+                let root = root.clone();
+                let b_result = Arc::clone(&b_result);
+                move || {
+                    // The attacker's way past the lock: delete its file.
+                    fs::remove_file(ShardDir::of(&root, SHARD).lock_path()).expect("unlink");
+                    let mut store = real_store(&root, 64);
+                    let mut authority = store.claim().expect("B claims past the deleted lock");
+                    let committed = b_commits.then(|| {
+                        store
+                            .commit(seal(&authority), &mut authority)
+                            .expect("B, the current claim, commits")
+                    });
+                    *b_result.lock().expect("lock") = Some((authority.fence(), committed));
+                }
+            };
+            io.arm();
+            io.hook(k, Box::new(b));
+            let result = a.commit(sealed, &mut a_authority);
+            let ops = io.ops();
+            if k == ops.len() {
+                // B comes after the whole of A's commit.
+                let hook = io.lock().hooks.remove(&k).expect("not run");
+                hook();
+            }
+            let (b_fence, b_committed) = b_result.lock().expect("lock").take().expect("B ran");
+            assert!(b_fence > a_fence);
+            let a_landed_first = ops[..k.min(ops.len())]
+                .iter()
+                .any(|r| r.op == Op::Link && !r.failed && label(base.path(), &r.path) == "head");
+            let context = format!("B after {k} of A's operations, B commits: {b_commits}");
+            match &result {
+                Ok(c) => {
+                    assert!(
+                        a_landed_first,
+                        "{context}: A's commit succeeded after B's claim"
+                    );
+                    assert_eq!(c.epoch, mine);
+                }
+                Err(e) => {
+                    assert!(
+                        !a_landed_first,
+                        "{context}: A's commit landed but failed: {e}"
+                    );
+                    assert_eq!(e.code(), "E-STORE-FENCED", "{context}: {e}");
+                }
+            }
+            let (fence, latest) = head_of(&root);
+            assert_eq!(fence, b_fence, "{context}: B's claim is never undone");
+            let expected_latest = match (&b_committed, a_landed_first) {
+                (Some(c), _) => {
+                    let built_on = if a_landed_first { mine } else { before };
+                    assert_eq!(Some(c.epoch), built_on.next(), "{context}");
+                    Some((c.epoch, b_fence))
+                }
+                (None, true) => Some((mine, a_fence)),
+                (None, false) => Some((before, template.1.fence)),
+            };
+            assert_eq!(latest, expected_latest, "{context}");
+            drop(a);
+            check_shard(
+                &root,
+                &Promise {
+                    latest: expected_latest.map(|l| l.0),
+                    in_progress: None,
+                    fence: b_fence,
+                },
+            );
+            cases += 1;
+        }
+    }
+    println!("a superseded writer: {cases} interleavings");
+    assert_eq!(cases, 28);
+}
