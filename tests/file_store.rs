@@ -465,7 +465,7 @@ fn leftovers_are_ignored_by_loads_and_cleaned_by_the_next_claim() {
         Some(Epoch(1))
     );
     let mut authority = store.claim().unwrap();
-    assert_eq!(dir.temporaries().unwrap(), [newer.clone()]);
+    assert_eq!(dir.temporaries().unwrap(), std::slice::from_ref(&newer));
     assert!(!leftover.exists());
     assert!(dir.path().join("notes.txt").exists());
     assert!(dir.path().join("epoch-2.cpb").exists());
