@@ -1,6 +1,7 @@
-//! Criterion benches of issue 5: seal, open, activation, FileStore commit
-//! and the full cycle on reference shards, each in a group with its
-//! baselines (raw postcard, memcpy, write + fsync, serde_json, SQLite).
+//! Criterion benches of issue 5: seal, open (now the store's load: verify
+//! and typed decode), activation, FileStore commit and the full cycle on
+//! reference shards, each in a group with its baselines (raw postcard,
+//! memcpy, write + fsync, serde_json, SQLite).
 //!
 //! `cargo bench` runs the small and medium shards; set
 //! `CAELMOR_BENCH_LARGE=1` to add the large one (10,000 players, 1,000,000
@@ -13,7 +14,6 @@ mod support;
 use std::hint::black_box;
 use std::time::Duration;
 
-use caelmor_persist::Store;
 use caelmor_persist::reference::ShardSpec;
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 
@@ -50,14 +50,11 @@ fn benches(c: &mut Criterion) {
         });
         g.finish();
 
+        let (mem, mem_authority) = support::mem_store(&shard);
         let mut g = c.benchmark_group(format!("open/{name}"));
         g.throughput(Throughput::Elements(records));
-        g.bench_function("caelmor open", |b| {
-            b.iter_batched(
-                || support::loaded(bundle.clone()),
-                |loaded| support::open(loaded, &authority),
-                BatchSize::LargeInput,
-            );
+        g.bench_function("caelmor load (copy + verify + typed decode)", |b| {
+            b.iter_with_large_drop(|| support::load(&mem));
         });
         g.bench_function("raw postcard decode", |b| {
             b.iter(|| support::raw_decode(black_box(&raw)));
@@ -65,10 +62,10 @@ fn benches(c: &mut Criterion) {
         g.finish();
 
         let mut g = c.benchmark_group(format!("activation/{name}"));
-        g.bench_function("caelmor steps + activate", |b| {
+        g.bench_function("caelmor open + steps + activate", |b| {
             b.iter_batched(
-                || support::open(support::loaded(bundle.clone()), &authority),
-                |restore| support::activate(support::steps(restore), &authority),
+                || support::load(&mem),
+                |loaded| support::restore(loaded, &mem_authority),
                 BatchSize::LargeInput,
             );
         });
@@ -129,10 +126,7 @@ fn benches(c: &mut Criterion) {
                 let sealed = support::seal(&store_auth, &shard);
                 store.commit(sealed, &mut store_auth).expect("commit");
                 let loaded = store.load_latest().expect("load").expect("committed");
-                support::activate(
-                    support::steps(support::open(loaded, &store_auth)),
-                    &store_auth,
-                )
+                support::restore(loaded, &store_auth)
             });
         });
         g.bench_function("serde_json file save + load", |b| {

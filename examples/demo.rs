@@ -7,7 +7,7 @@
 use std::time::Instant;
 
 use caelmor_persist::reference::{Reference, ShardSpec};
-use caelmor_persist::{MemStore, Restore, Save, ShardId, Store, System};
+use caelmor_persist::{MemStore, Restore, Save, ShardId, System};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let spec = ShardSpec::medium();
@@ -55,24 +55,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let t = Instant::now();
     let loaded = store.load_latest()?.ok_or("nothing committed")?;
-    let restore = Restore::open(loaded, &authority)?;
-    let opened_in = t.elapsed();
-    let summary = restore.summary().clone();
-    let (restore, players) = restore.players();
-    let (restore, zones) = restore.world();
-    let (restore, npcs) = restore.npcs();
-    let (restore, items) = restore.items();
-    let (restore, quests) = restore.quests();
-    let active = restore.activate(&authority)?;
-    let restored = (
-        active.activate(players)?,
-        active.activate(zones)?,
-        active.activate(npcs)?,
-        active.activate(items)?,
-        active.activate(quests)?,
-    );
+    let loaded_in = t.elapsed();
+    // Only this store's current authority may restore what it loaded; the
+    // five systems stay dormant until they are activated, together.
+    let active = Restore::open(loaded, &authority)?
+        .players()
+        .world()
+        .npcs()
+        .items()
+        .quests()
+        .activate(&authority)?;
+    let summary = &active.summary;
     println!(
-        "restored {} (verified and decoded in {opened_in:.1?}), digest {}",
+        "restored {} (loaded, verified and decoded in {loaded_in:.1?}), digest {}",
         summary.epoch,
         &summary.digest_hex()[..16]
     );
@@ -82,11 +77,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             section.system, section.records, section.bytes
         );
     }
-    let identical = restored.0 == world.players
-        && restored.1 == world.zones
-        && restored.2 == world.npcs
-        && restored.3 == world.items
-        && restored.4 == world.quests;
+    let identical = active.players == world.players
+        && active.zones == world.zones
+        && active.npcs == world.npcs
+        && active.items == world.items
+        && active.quests == world.quests;
     println!(
         "activated all {} systems; identical to what was saved: {identical}",
         System::ORDER.len()

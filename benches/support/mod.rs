@@ -13,8 +13,7 @@ use std::path::{Path, PathBuf};
 
 use caelmor_persist::reference::{Item, Npc, Player, Quest, Reference, Shard, ShardSpec, Zone};
 use caelmor_persist::{
-    Activation, Dormant, FileStore, FileStoreConfig, Loaded, MemStore, Restore, Save, Sealed,
-    ServerAuthority, ShardId, Store,
+    FileStore, FileStoreConfig, Loaded, MemStore, Restore, Save, Sealed, ServerAuthority, ShardId,
 };
 
 /// The seed every bench and the report generate their shards with.
@@ -61,61 +60,62 @@ pub fn seal(authority: &ServerAuthority<Reference>, shard: &Shard) -> Sealed<Ref
         .seal()
 }
 
-/// The epoch a bundle sealed by [`mem_authority`] carries.
-#[must_use]
-pub fn loaded(bytes: Vec<u8>) -> Loaded {
-    Loaded::new(bytes, caelmor_persist::Epoch(1))
-}
-
-/// Open: verify the whole bundle (digest, every rule) and decode every
-/// record, canonically, against its index entry.
+/// A claimed in-memory store whose latest epoch is `shard`, sealed and
+/// committed once: the source of every load the benches time (its bundle is
+/// byte for byte the one [`mem_authority`] seals).
 ///
 /// # Panics
-/// If the bundle is refused (a bundle this module sealed never is).
+/// If the reference shard is refused (it never is).
 #[must_use]
-pub fn open(
-    loaded: Loaded,
-    authority: &ServerAuthority<Reference>,
-) -> Restore<Reference, caelmor_persist::Start> {
-    Restore::open(loaded, authority).expect("a freshly sealed bundle always opens")
+pub fn mem_store(shard: &Shard) -> (MemStore<Reference>, ServerAuthority<Reference>) {
+    let mut store = MemStore::<Reference>::new(SHARD);
+    let mut authority = store
+        .claim()
+        .expect("a fresh MemStore always grants its claim");
+    let sealed = seal(&authority, shard);
+    store
+        .commit(sealed, &mut authority)
+        .expect("the first commit of a fresh store");
+    (store, authority)
 }
 
-/// The five dormant sections and the restore chain's end, before activation.
-pub type Dormants = (
-    Restore<Reference, caelmor_persist::QuestDone>,
-    Dormant<Vec<Player>>,
-    Dormant<Vec<Zone>>,
-    Dormant<Vec<Npc>>,
-    Dormant<Vec<Item>>,
-    Dormant<Vec<Quest>>,
-);
-
-/// Walks an opened restore through its five steps.
-#[must_use]
-pub fn steps(restore: Restore<Reference, caelmor_persist::Start>) -> Dormants {
-    let (r, players) = restore.players();
-    let (r, zones) = r.world();
-    let (r, npcs) = r.npcs();
-    let (r, items) = r.items();
-    let (r, quests) = r.quests();
-    (r, players, zones, npcs, items, quests)
-}
-
-/// Activation: the completed chain's activation and the release of every
-/// dormant section.
+/// Load: what a restore starts from, and where the verification happens
+/// now — the latest epoch's bytes read (from memory: one copy of the
+/// bundle), checked to be the committed ones, verified in full and every
+/// record decoded canonically against its index entry. (What `open` timed
+/// before the store did the verification.)
 ///
 /// # Panics
-/// If the authority is not the one that opened the restore.
+/// If the store holds nothing or refuses its latest (it never does).
+pub fn load(store: &MemStore<Reference>) -> Loaded<Reference> {
+    store
+        .load_latest()
+        .expect("a committed bundle always loads")
+        .expect("one epoch was committed")
+}
+
+/// Restore and activation: who may restore (the loading store's current
+/// authority), the five steps, and the release of all five systems.
+///
+/// # Panics
+/// If the authority is not the loading store's current one.
 #[must_use]
-pub fn activate(dormants: Dormants, authority: &ServerAuthority<Reference>) -> Decoded {
-    let (r, players, zones, npcs, items, quests) = dormants;
-    let active: Activation<Reference> = r.activate(authority).expect("same authority");
+pub fn restore(loaded: Loaded<Reference>, authority: &ServerAuthority<Reference>) -> Decoded {
+    let active = Restore::open(loaded, authority)
+        .expect("the loading store's own, current authority")
+        .players()
+        .world()
+        .npcs()
+        .items()
+        .quests()
+        .activate(authority)
+        .expect("the authority that opened it");
     (
-        active.activate(players).expect("same restore"),
-        active.activate(zones).expect("same restore"),
-        active.activate(npcs).expect("same restore"),
-        active.activate(items).expect("same restore"),
-        active.activate(quests).expect("same restore"),
+        active.players,
+        active.zones,
+        active.npcs,
+        active.items,
+        active.quests,
     )
 }
 
