@@ -1,32 +1,32 @@
-//! Typed `Restore::open` with the reference schema, as shard 1 at epoch 1,
-//! on arbitrary bytes, as given and re-framed with a valid unkeyed digest.
-//! Must never panic; must agree with `verify` on every rule it can see; and
-//! whatever it accepts must be the one canonical encoding of the records it
-//! hands back: saving them again gives exactly the same bytes.
+//! The typed reader (`verify_as` with the reference schema, as shard 1 at
+//! epoch 1) on arbitrary bytes, as given and re-framed with a valid unkeyed
+//! digest. Must never panic; must agree with `verify` on every rule it can
+//! see; a store's `load_latest` of the same bytes must give the same
+//! answer; and whatever is accepted must restore, through that store, to
+//! records whose one canonical encoding is exactly these bytes: saving
+//! them again gives the same bytes.
 #![no_main]
 
 use caelmor_persist::reference::Reference;
 use caelmor_persist::{
-    Epoch, Fence, Loaded, MemStore, Rejection, Restore, Save, ShardId, Store, VerifyOptions,
-    verify,
+    Epoch, Fence, Rejection, Restore, Save, ShardId, StoreError, VerifyOptions, verify, verify_as,
 };
 use libfuzzer_sys::fuzz_target;
 
 mod common;
 
 fn check(bytes: &[u8]) {
-    let mut store = MemStore::<Reference>::new(ShardId(1));
-    let authority = store.claim().expect("MemStore claims are infallible");
     let options = VerifyOptions::new()
-        .expect_schema("caelmor-reference", 1)
         .expect_shard(ShardId(1))
         .expect_epoch(Epoch(1));
-    let agnostic = verify(bytes, &options);
-    let opened = Restore::open(Loaded::new(bytes.to_vec(), Epoch(1)), &authority);
-    let restore = match (opened, agnostic) {
+    let agnostic = verify(
+        bytes,
+        &options.clone().expect_schema("caelmor-reference", 1),
+    );
+    let typed = verify_as::<Reference>(bytes, &options);
+    match (&typed, &agnostic) {
         (Err(typed), Err(schema_agnostic)) => {
             assert_eq!(typed, schema_agnostic, "the readers disagree");
-            return;
         }
         (Err(typed), Ok(_)) => {
             assert!(
@@ -37,34 +37,53 @@ fn check(bytes: &[u8]) {
                         | Rejection::NonCanonical { .. }
                         | Rejection::TrailingBytes { .. }
                 ),
-                "verify accepted what open refused: {typed}"
+                "verify accepted what the typed reader refused: {typed}"
             );
+        }
+        (Ok(_), Err(r)) => panic!("the typed reader accepted what verify refused: {r}"),
+        (Ok(_), Ok(_)) => {}
+    }
+    if bytes.len() < 32 {
+        // A store knows the committed digest: shorter bytes never load.
+        assert!(typed.is_err());
+        return;
+    }
+    // The same bytes as a store's latest epoch (its head rewritten too).
+    let (store, authority) = common::planted(bytes);
+    let loaded = match (store.load_latest(), typed) {
+        (Ok(Some(loaded)), Ok(summary)) => {
+            assert_eq!(loaded.summary(), &summary, "load and verify_as disagree");
+            loaded
+        }
+        (Err(StoreError::Damaged { rejection, .. }), Err(typed)) => {
+            assert_eq!(rejection, Some(typed), "load and verify_as disagree");
             return;
         }
-        (Ok(_), Err(r)) => panic!("open accepted what verify refused: {r}"),
-        (Ok(restore), Ok(_)) => restore,
+        (Err(StoreError::SchemaMismatch { .. }), Err(typed)) => {
+            assert!(matches!(typed, Rejection::SchemaMismatch { .. }), "{typed}");
+            return;
+        }
+        (loaded, typed) => panic!("load and verify_as disagree: {loaded:?} / {typed:?}"),
     };
-    let fence = restore.summary().fence;
-    let (r, players) = restore.players();
-    let (r, zones) = r.world();
-    let (r, npcs) = r.npcs();
-    let (r, items) = r.items();
-    let (r, quests) = r.quests();
-    let active = r.activate(&authority).expect("same authority");
-    let players = active.activate(players).expect("same restore");
-    let zones = active.activate(zones).expect("same restore");
-    let npcs = active.activate(npcs).expect("same restore");
-    let items = active.activate(items).expect("same restore");
-    let quests = active.activate(quests).expect("same restore");
-    // A fresh store's authority saves at epoch 1 under fence 1: when the
+    let fence = loaded.summary().fence;
+    let active = Restore::open(loaded, &authority)
+        .expect("the loading store's own authority")
+        .players()
+        .world()
+        .npcs()
+        .items()
+        .quests()
+        .activate(&authority)
+        .expect("the authority that opened it");
+    // The planted store's authority saves at epoch 1 under fence 1: when the
     // accepted bundle says the same, its bytes must come back exactly.
     if fence == Fence(1) {
         let sealed = Save::begin(&authority)
-            .players(&players)
-            .and_then(|s| s.world(&zones))
-            .and_then(|s| s.npcs(&npcs))
-            .and_then(|s| s.items(&items))
-            .and_then(|s| s.quests(&quests))
+            .players(&active.players)
+            .and_then(|s| s.world(&active.zones))
+            .and_then(|s| s.npcs(&active.npcs))
+            .and_then(|s| s.items(&active.items))
+            .and_then(|s| s.quests(&active.quests))
             .expect("records that restored save again")
             .seal();
         assert_eq!(sealed.bytes(), bytes, "encode(decode(b)) != b");
