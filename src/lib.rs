@@ -149,6 +149,7 @@ mod rejection;
 mod restore;
 mod save;
 mod schema;
+mod shape;
 mod state;
 mod store;
 mod system;
