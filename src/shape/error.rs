@@ -40,7 +40,8 @@ pub(crate) enum ShapeErrorKind {
     /// (zeros and empty strings, then ones and `"a"`).
     #[error(
         "refused every value the trace offered it (zeros, then ones): {reason}; a fingerprint \
-         needs a Deserialize that accepts 0 or 1 wherever it reads a number"
+         needs a Deserialize that accepts either (check the value after restoring instead), or \
+         a `#[serde(with = ..)]` that stores it as a plain number, text or bytes"
     )]
     Refused {
         /// The type's own message.

@@ -13,8 +13,8 @@
 //!
 //! [`shape_of::<T>()`](shape_of) needs no sample value: it drives `T`'s own
 //! `Deserialize` with a tracing deserializer that answers every read with a
-//! made-up value (zeros, `""`, `false`; ones, `"a"`, `true` if those are
-//! refused) and writes down each data-model call, repeating until every enum
+//! made-up value (zeros, `""`, `false`, no bytes; if those are refused: ones,
+//! `"1"`, `true`, sixteen bytes) and writes down each data-model call, repeating until every enum
 //! variant and every option, sequence and map content has been seen (see
 //! `trace.rs`). It then serializes each value it built and checks that the
 //! type's `Serialize` makes the same calls (`check.rs`): a fingerprint of

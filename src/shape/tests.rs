@@ -1569,3 +1569,132 @@ fn timing() {
     let cached = start.elapsed() / rounds;
     println!("five reference shapes, traced: best {best:?}; one cached lookup: {cached:?}");
 }
+
+/// Hand-written impls of the kinds real records use, and two that read
+/// something no shape describes.
+mod handwritten {
+    use super::*;
+    use serde::de::{Error as _, SeqAccess, Visitor};
+
+    /// A UUID's compact form: exactly sixteen bytes.
+    pub(super) struct Uuidish(pub(super) [u8; 16]);
+    impl Serialize for Uuidish {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            s.serialize_bytes(&self.0)
+        }
+    }
+    impl<'de> Deserialize<'de> for Uuidish {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            let bytes = every::Blob::deserialize(d)?.0;
+            let array = <[u8; 16]>::try_from(bytes.as_slice())
+                .map_err(|_| D::Error::custom("a UUID is sixteen bytes"))?;
+            Ok(Uuidish(array))
+        }
+    }
+
+    /// A number kept as text (a decimal type's usual form).
+    pub(super) struct Decimal(pub(super) i64);
+    impl Serialize for Decimal {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            s.collect_str(&self.0)
+        }
+    }
+    impl<'de> Deserialize<'de> for Decimal {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            let text = String::deserialize(d)?;
+            text.parse().map(Decimal).map_err(D::Error::custom)
+        }
+    }
+
+    #[derive(Serialize, Deserialize)]
+    pub(super) struct Account {
+        pub(super) id: Uuidish,
+        pub(super) balance: Decimal,
+    }
+
+    /// Reads a flag, then a value only when the flag is set.
+    pub(super) struct Conditional(pub(super) Option<u32>);
+    impl Serialize for Conditional {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            use serde::ser::SerializeTuple;
+            let mut t = s.serialize_tuple(2)?;
+            t.serialize_element(&self.0.is_some())?;
+            t.serialize_element(&self.0.unwrap_or(0))?;
+            t.end()
+        }
+    }
+    impl<'de> Deserialize<'de> for Conditional {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct V;
+            impl<'de> Visitor<'de> for V {
+                type Value = Conditional;
+                fn expecting(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                    f.write_str("a flag and maybe a value")
+                }
+                fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Conditional, A::Error> {
+                    let flag: bool = seq
+                        .next_element()?
+                        .ok_or_else(|| A::Error::custom("no flag"))?;
+                    if !flag {
+                        return Ok(Conditional(None));
+                    }
+                    let value: u32 = seq
+                        .next_element()?
+                        .ok_or_else(|| A::Error::custom("no value"))?;
+                    Ok(Conditional(Some(value)))
+                }
+            }
+            d.deserialize_tuple(2, V)
+        }
+    }
+    #[derive(Serialize, Deserialize)]
+    pub(super) struct Buff {
+        pub(super) strength: Conditional,
+    }
+
+    /// Reads nothing at all.
+    pub(super) struct Nothing;
+    impl Serialize for Nothing {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            s.serialize_unit()
+        }
+    }
+    impl<'de> Deserialize<'de> for Nothing {
+        fn deserialize<D: Deserializer<'de>>(_: D) -> Result<Self, D::Error> {
+            Ok(Nothing)
+        }
+    }
+    #[derive(Serialize, Deserialize)]
+    pub(super) struct HoldsNothing {
+        pub(super) a: u8,
+        pub(super) nothing: Nothing,
+    }
+}
+
+#[test]
+fn hand_written_impls_that_refuse_zeros_are_traced_with_ones() {
+    assert_eq!(
+        shape::<handwritten::Account>().to_string(),
+        "Account { id: bytes, balance: str }"
+    );
+}
+
+#[test]
+fn a_deserialize_that_reads_what_its_values_say_or_nothing_is_an_error() {
+    let e = error::<handwritten::Buff>();
+    assert!(
+        matches!(e.kind, ShapeErrorKind::Unsupported { what } if what.starts_with("reads fewer")),
+        "{e}"
+    );
+    assert_eq!(e.at, "Buff.strength");
+    for e in [
+        error::<handwritten::HoldsNothing>(),
+        error::<handwritten::Nothing>(),
+    ] {
+        assert!(
+            matches!(e.kind, ShapeErrorKind::Unsupported { what } if what.starts_with("makes no")),
+            "{e}"
+        );
+        assert!(e.ty.ends_with("Nothing"), "{e}");
+    }
+}

@@ -17,10 +17,10 @@
 //! - The stack of open visits is bounded, so a pass cannot recurse without
 //!   end even if the rules above had a hole.
 //!
-//! Values offered: zeros, `false`, `""`, `'a'`, empty bytes. If a
-//! `Deserialize` refuses them (a validating impl, `NonZeroU32`), the trace
-//! restarts once with ones, `true`, `"a"`, `'b'`, `[1]`, then gives up with
-//! [`ShapeErrorKind::Refused`].
+//! Values offered: zeros, `false`, `""`, `'0'`, empty bytes. If a
+//! `Deserialize` refuses them (a validating impl, `NonZeroU32`, a UUID's
+//! sixteen bytes), the trace restarts once with ones, `true`, `"1"`, `'1'`,
+//! sixteen `1` bytes, then gives up with [`ShapeErrorKind::Refused`].
 
 use core::any::type_name;
 use core::fmt;
@@ -44,6 +44,12 @@ const MAX_PASSES: usize = 10_000;
 const MAX_OPEN: usize = 2 * MAX_DEPTH;
 /// The last set of values offered (0 = zeros, 1 = ones).
 const MAX_LEVEL: u8 = 1;
+/// The second string offered: parses as a number, which is what string
+/// forms of numeric types (decimals, big integers) need.
+const ONE_STR: &str = "1";
+/// The second bytes offered: sixteen, the length a UUID's compact form
+/// requires; any blob accepts them too.
+const ONE_BYTES: [u8; 16] = [1; 16];
 
 /// Traces `T` into the unrolled shape tree.
 pub(super) fn trace<T: Serialize + DeserializeOwned>() -> Result<Node, ShapeError> {
@@ -85,6 +91,17 @@ pub(super) fn trace<T: Serialize + DeserializeOwned>() -> Result<Node, ShapeErro
         let Ok(value) = value else {
             return Err(st.stuck("a pass failed without saying why"));
         };
+        if st.graph.root.is_none() {
+            return Err(ShapeError {
+                record,
+                ty: record,
+                at: String::new(),
+                kind: ShapeErrorKind::Unsupported {
+                    what: "makes no data-model call: its Deserialize reads nothing, which no \
+                           shape describes",
+                },
+            });
+        }
         // The value went through every call this pass recorded: its
         // `Serialize` must make the same calls, or postcard would write one
         // shape and read another.
@@ -170,6 +187,8 @@ struct Frame {
     slot: Option<usize>,
     /// The type of the child being visited, where the seed tells it.
     child_ty: Option<&'static str>,
+    /// Children read so far through `visit_seq`.
+    read: usize,
     /// Only getting out of a recursion: choose cheaply, learn nothing.
     cut: bool,
 }
@@ -363,6 +382,7 @@ impl State {
             variant: None,
             slot: None,
             child_ty: None,
+            read: 0,
             cut,
         });
         Ok(Entered { id, cut, began_cut })
@@ -377,6 +397,30 @@ impl State {
 
     fn set_slot(&mut self, slot: Option<usize>) {
         self.set_child(slot, None);
+    }
+
+    /// After a child read returned a value: it must have made a
+    /// data-model call, or there is nothing to describe it by.
+    fn read_something(&mut self, slot: Slot, ty: &'static str) -> Result<(), TraceError> {
+        if self.signal.is_none() && matches!(self.graph.slot_mut(slot), Some(None)) {
+            let what = "makes no data-model call: its Deserialize reads nothing, which no shape \
+                        describes";
+            return Err(self.fatal(ty, ShapeErrorKind::Unsupported { what }));
+        }
+        Ok(())
+    }
+
+    /// After a `visit_seq` of a tuple, struct or variant returned a value:
+    /// it must have read every element it announced, or what it reads
+    /// depends on the values.
+    fn read_all(&mut self, announced: usize, ty: &'static str) -> Result<(), TraceError> {
+        let read = self.stack.last().map_or(announced, |f| f.read);
+        if self.signal.is_none() && read < announced {
+            let what = "reads fewer elements than its data-model call announced: what it reads \
+                        depends on the values it reads, which no shape describes";
+            return Err(self.fatal(ty, ShapeErrorKind::Unsupported { what }));
+        }
+        Ok(())
     }
 
     /// Notes which child the innermost visit reads, and its type if known.
@@ -514,7 +558,15 @@ impl Tracer<'_> {
             next: 0,
             len,
         });
-        let r = self.st.observe(r, ty);
+        let mut r = self.st.observe(r, ty);
+        // A sequence's visitor stops at the end it is offered; a tuple's or
+        // struct's must read all it announced.
+        if r.is_ok()
+            && call != Call::Seq
+            && let Err(stop) = self.st.read_all(len, ty)
+        {
+            r = Err(stop);
+        }
         self.st.leave(e);
         r
     }
@@ -553,11 +605,11 @@ impl de::Deserializer<'static> for Tracer<'_> {
         deserialize_u128: U128, visit_u128(u128::from);
         deserialize_f32: F32, visit_f32(f32::from);
         deserialize_f64: F64, visit_f64(f64::from);
-        deserialize_char: Char, visit_char(|l| if l == 0 { 'a' } else { 'b' });
-        deserialize_str: Str, visit_str(|l| if l == 0 { "" } else { "a" });
-        deserialize_string: Str, visit_string(|l| if l == 0 { String::new() } else { "a".to_owned() });
-        deserialize_bytes: Bytes, visit_bytes(|l| if l == 0 { &[][..] } else { &[1][..] });
-        deserialize_byte_buf: Bytes, visit_byte_buf(|l| if l == 0 { Vec::new() } else { vec![1] });
+        deserialize_char: Char, visit_char(|l| if l == 0 { '0' } else { '1' });
+        deserialize_str: Str, visit_str(|l| if l == 0 { "" } else { ONE_STR });
+        deserialize_string: Str, visit_string(|l| if l == 0 { String::new() } else { ONE_STR.to_owned() });
+        deserialize_bytes: Bytes, visit_bytes(|l| if l == 0 { &[][..] } else { &ONE_BYTES[..] });
+        deserialize_byte_buf: Bytes, visit_byte_buf(|l| if l == 0 { Vec::new() } else { ONE_BYTES.to_vec() });
     }
 
     fn deserialize_unit<V: Visitor<'static>>(self, visitor: V) -> Result<V::Value, TraceError> {
@@ -583,16 +635,18 @@ impl de::Deserializer<'static> for Tracer<'_> {
         let e = self
             .st
             .enter(self.slot, typeid::of::<V>(), Call::Option, ty)?;
+        let inner = Slot::At {
+            node: e.id,
+            variant: None,
+            index: 0,
+        };
         let r = if one_if_pending(self.st, &e) == 1 {
             self.st.set_slot(Some(0));
-            visitor.visit_some(Tracer {
+            let r = visitor.visit_some(Tracer {
                 st: &mut *self.st,
-                slot: Slot::At {
-                    node: e.id,
-                    variant: None,
-                    index: 0,
-                },
-            })
+                slot: inner,
+            });
+            r.and_then(|v| self.st.read_something(inner, ty).map(|()| v))
         } else {
             visitor.visit_none()
         };
@@ -626,14 +680,16 @@ impl de::Deserializer<'static> for Tracer<'_> {
             .st
             .enter(self.slot, typeid::of::<V>(), Call::Newtype(name), ty)?;
         self.st.set_slot(Some(0));
+        let inner = Slot::At {
+            node: e.id,
+            variant: None,
+            index: 0,
+        };
         let r = visitor.visit_newtype_struct(Tracer {
             st: &mut *self.st,
-            slot: Slot::At {
-                node: e.id,
-                variant: None,
-                index: 0,
-            },
+            slot: inner,
         });
+        let r = r.and_then(|v| self.st.read_something(inner, ty).map(|()| v));
         let r = self.st.observe(r, ty);
         self.st.leave(e);
         r
@@ -769,20 +825,25 @@ impl de::SeqAccess<'static> for Elements<'_> {
         } else {
             self.next
         };
-        self.st
-            .set_child(Some(index), Some(type_name::<S::Value>()));
+        let ty = type_name::<S::Value>();
+        self.st.set_child(Some(index), Some(ty));
+        let slot = Slot::At {
+            node: self.node,
+            variant: self.variant,
+            index,
+        };
         let r = seed.deserialize(Tracer {
             st: &mut *self.st,
-            slot: Slot::At {
-                node: self.node,
-                variant: self.variant,
-                index,
-            },
+            slot,
         });
-        let r = self.st.observe(r, type_name::<S::Value>());
+        let value = self.st.observe(r, ty)?;
+        self.st.read_something(slot, ty)?;
         self.st.set_slot(None);
+        if let Some(top) = self.st.stack.last_mut() {
+            top.read += 1;
+        }
         self.next += 1;
-        r.map(Some)
+        Ok(Some(value))
     }
 
     fn size_hint(&self) -> Option<usize> {
@@ -804,18 +865,21 @@ impl Entries<'_> {
         index: usize,
         seed: S,
     ) -> Result<S::Value, TraceError> {
+        let ty = type_name::<S::Value>();
         self.st.set_slot(Some(index));
+        let slot = Slot::At {
+            node: self.node,
+            variant: None,
+            index,
+        };
         let r = seed.deserialize(Tracer {
             st: &mut *self.st,
-            slot: Slot::At {
-                node: self.node,
-                variant: None,
-                index,
-            },
+            slot,
         });
-        let r = self.st.observe(r, type_name::<S::Value>());
+        let value = self.st.observe(r, ty)?;
+        self.st.read_something(slot, ty)?;
         self.st.set_slot(None);
-        r
+        Ok(value)
     }
 }
 
@@ -890,7 +954,10 @@ impl EnumTracer<'_> {
             next: 0,
             len,
         });
-        self.st.observe(r, type_name::<V::Value>())
+        let ty = type_name::<V::Value>();
+        let value = self.st.observe(r, ty)?;
+        self.st.read_all(len, ty)?;
+        Ok(value)
     }
 }
 
@@ -924,13 +991,16 @@ impl de::VariantAccess<'static> for EnumTracer<'_> {
     ) -> Result<S::Value, TraceError> {
         self.st
             .variant_kind(self.node, self.variant, VKind::Newtype)?;
-        self.st.set_child(Some(0), Some(type_name::<S::Value>()));
+        let ty = type_name::<S::Value>();
+        self.st.set_child(Some(0), Some(ty));
         let slot = self.slot(0);
         let r = seed.deserialize(Tracer {
             st: &mut *self.st,
             slot,
         });
-        self.st.observe(r, type_name::<S::Value>())
+        let value = self.st.observe(r, ty)?;
+        self.st.read_something(slot, ty)?;
+        Ok(value)
     }
 
     fn tuple_variant<V: Visitor<'static>>(
