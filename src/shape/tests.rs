@@ -1119,14 +1119,17 @@ mod untraceable {
         };
         (@ $prev:ident, $next:ident $(, $rest:ident)*) => {
             #[derive(Serialize, Deserialize)]
-            pub(super) struct $next(pub(super) $prev, pub(super) $prev);
+            pub(super) struct $next(pub(super) Box<$prev>, pub(super) Box<$prev>);
             doubling!(@ $next $(, $rest)*);
         };
         (@ $last:ident) => {};
     }
     // D13 unrolls to 2^14 - 1 nodes, D14 to 2^15 - 1: past `MAX_NODES`.
+    // (Boxed, which serde does not see, so that a value fits on a stack.)
+    // D18's one value takes 2^19 - 1 calls to build: past the budget, so
+    // the trace stops before it has built much of it.
     doubling!(
-        D0, D1, D2, D3, D4, D5, D6, D7, D8, D9, D10, D11, D12, D13, D14
+        D0, D1, D2, D3, D4, D5, D6, D7, D8, D9, D10, D11, D12, D13, D14, D15, D16, D17, D18
     );
 }
 
@@ -1226,6 +1229,11 @@ fn a_type_too_large_to_store_is_an_error() {
             what: "nodes",
             limit: MAX_NODES
         },
+        "{e}"
+    );
+    let e = error::<untraceable::D18>();
+    assert!(
+        matches!(e.kind, ShapeErrorKind::TooLarge { what, .. } if what.starts_with("data-model calls")),
         "{e}"
     );
 }
@@ -1697,4 +1705,37 @@ fn a_deserialize_that_reads_what_its_values_say_or_nothing_is_an_error() {
         );
         assert!(e.ty.ends_with("Nothing"), "{e}");
     }
+}
+
+mod nonempty {
+    use super::*;
+    /// A list that must not be empty.
+    #[derive(Serialize)]
+    #[serde(transparent)]
+    pub(super) struct Tags(pub(super) Vec<u32>);
+    impl<'de> Deserialize<'de> for Tags {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            let tags = Vec::deserialize(d)?;
+            if tags.is_empty() {
+                return Err(serde::de::Error::custom("no tags"));
+            }
+            Ok(Tags(tags))
+        }
+    }
+    #[derive(Serialize, Deserialize)]
+    pub(super) struct Tagged {
+        pub(super) kind: crate::reference::Biome,
+        pub(super) tags: Tags,
+    }
+}
+
+#[cfg(feature = "reference")]
+#[test]
+fn a_list_that_must_not_be_empty_is_traced() {
+    // Later passes (for the enum's variants) and the smallest value offer
+    // it empty: refused, then offered one element again.
+    assert_eq!(
+        shape::<nonempty::Tagged>().to_string(),
+        "Tagged { kind: enum Biome { Forest, Desert, Tundra, Coast, Cavern, City }, tags: [u32] }"
+    );
 }

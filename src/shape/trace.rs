@@ -42,6 +42,9 @@ const MAX_PASSES: usize = 10_000;
 /// and inside one at most once more, so a shape within `MAX_DEPTH` never
 /// comes close.
 const MAX_OPEN: usize = 2 * MAX_DEPTH;
+/// Data-model calls one pass may make: sixteen times the most nodes a shape
+/// may have, which no type within that bound comes near.
+const MAX_CALLS: usize = 16 * super::model::MAX_NODES;
 /// The last set of values offered (0 = zeros, 1 = ones).
 const MAX_LEVEL: u8 = 1;
 /// The second string offered: parses as a number, which is what string
@@ -85,6 +88,7 @@ pub(super) fn trace<T: Serialize + DeserializeOwned>() -> Result<Node, ShapeErro
         let value = st.observe(value, record);
         match st.signal.take() {
             Some(Signal::Retry) => continue,
+            Some(Signal::SkipSmallest) => return st.graph.expand(record),
             Some(Signal::Fatal(error)) => return Err(error),
             None => {}
         }
@@ -174,6 +178,9 @@ impl de::Error for TraceError {
 enum Signal {
     /// Learned something that needs a fresh pass (a dead end, new values).
     Retry,
+    /// The smallest value was refused (a non-empty list): it is only built
+    /// for the check, so the trace ends without it.
+    SkipSmallest,
     /// The trace cannot succeed.
     Fatal(ShapeError),
 }
@@ -208,6 +215,10 @@ struct State {
     /// Index of the frame where getting out of a recursion began.
     cut_from: Option<usize>,
     level: u8,
+    /// This pass builds the smallest value, for the check only.
+    smallest: bool,
+    /// Data-model calls this pass.
+    calls: usize,
     signal: Option<Signal>,
     /// Things learned this pass.
     progress: usize,
@@ -221,6 +232,8 @@ impl State {
             stack: Vec::new(),
             cut_from: None,
             level: 0,
+            smallest: false,
+            calls: 0,
             signal: None,
             progress: 0,
         }
@@ -230,8 +243,28 @@ impl State {
     fn begin_pass(&mut self, smallest: bool) {
         self.stack.clear();
         self.cut_from = smallest.then_some(0);
+        self.smallest = smallest;
         self.signal = None;
         self.progress = 0;
+        self.calls = 0;
+    }
+
+    /// Counts one data-model call. A type whose graph is small can still
+    /// unroll into an exponential value (each level naming the one below
+    /// twice); the budget stops building it long before memory runs out.
+    fn call(&mut self, ty: &'static str) -> Result<(), TraceError> {
+        self.live()?;
+        self.calls += 1;
+        if self.calls > MAX_CALLS {
+            return Err(self.fatal(
+                ty,
+                ShapeErrorKind::TooLarge {
+                    what: "data-model calls in one pass",
+                    limit: MAX_CALLS,
+                },
+            ));
+        }
+        Ok(())
     }
 
     fn live(&self) -> Result<(), TraceError> {
@@ -291,6 +324,10 @@ impl State {
             Err(TraceError::Stop) => Err(TraceError::Stop),
             // A message built around our own `Stop` is still ours.
             Err(TraceError::Custom(_)) if self.signal.is_some() => Err(TraceError::Stop),
+            Err(TraceError::Custom(_)) if self.smallest => {
+                self.signal = Some(Signal::SkipSmallest);
+                Err(TraceError::Stop)
+            }
             Err(TraceError::Custom(reason)) => {
                 if self.level < MAX_LEVEL {
                     self.level += 1;
@@ -340,7 +377,7 @@ impl State {
         call: Call,
         ty: &'static str,
     ) -> Result<Entered, TraceError> {
-        self.live()?;
+        self.call(ty)?;
         let Some((id, new)) = self.graph.intern(visitor, call, ty) else {
             let limit = super::model::MAX_NODES;
             return Err(self.fatal(
@@ -528,7 +565,7 @@ impl Tracer<'_> {
         ty: &'static str,
         visit: impl FnOnce(u8) -> Result<R, TraceError>,
     ) -> Result<R, TraceError> {
-        self.st.live()?;
+        self.st.call(ty)?;
         self.st.fill(self.slot, Graph::prim(prim), ty)?;
         let r = visit(self.st.level);
         self.st.observe(r, ty)
@@ -572,9 +609,11 @@ impl Tracer<'_> {
     }
 }
 
-/// Offers "one more" content only while something below is left to learn.
+/// Offers "one more" content while something below is left to learn, and
+/// always once zeros were refused: empty may be what was refused (a list
+/// that must not be empty). Never when getting out of a recursion.
 fn one_if_pending(st: &mut State, e: &Entered) -> usize {
-    usize::from(!e.cut && st.graph.slot_pending(e.id, 0))
+    usize::from(!e.cut && (st.level > 0 || st.graph.slot_pending(e.id, 0)))
 }
 
 macro_rules! primitive {
@@ -729,8 +768,10 @@ impl de::Deserializer<'static> for Tracer<'_> {
     fn deserialize_map<V: Visitor<'static>>(self, visitor: V) -> Result<V::Value, TraceError> {
         let ty = type_name::<V::Value>();
         let e = self.st.enter(self.slot, typeid::of::<V>(), Call::Map, ty)?;
-        let pending =
-            !e.cut && (self.st.graph.slot_pending(e.id, 0) || self.st.graph.slot_pending(e.id, 1));
+        let pending = !e.cut
+            && (self.st.level > 0
+                || self.st.graph.slot_pending(e.id, 0)
+                || self.st.graph.slot_pending(e.id, 1));
         let r = visitor.visit_map(Entries {
             st: &mut *self.st,
             node: e.id,
