@@ -76,45 +76,62 @@
 //!
 //! # What a fingerprint cannot see
 //!
-//! A fingerprint describes the serde calls a type makes, for the values a
-//! trace offers. It cannot see:
+//! A fingerprint describes the serde calls a type's impls make on the values
+//! a trace offers. It cannot see:
 //!
 //! - **A hand-written `Serialize` (or `Deserialize`) that branches on
 //!   values.** The trace runs each on a few made-up values; a branch those
-//!   values do not take (`if gold > 1000 { write u64 } else { write u32 }`)
-//!   is invisible. A branch they do take and that disagrees with the other
-//!   side is refused with [`ShapeErrorKind::SerializeMismatch`]; a
-//!   `Deserialize` that reads differently on two visits with
-//!   [`ShapeErrorKind::Inconsistent`].
-//! - **`serialize_with` / `deserialize_with` / `with`.** The shape is the
-//!   calls the function makes, not what it means: changing a `with` module
-//!   from cents to copper, or to another text format, while it keeps making
-//!   the same calls, changes no fingerprint. `serialize_with` alone, when it
-//!   writes another kind than the field's `Deserialize` reads, is refused by
-//!   the check above.
+//!   values do not take (`if gold > 1000 { write a u64 } else { write a u32
+//!   }`) is invisible. A branch they do take that disagrees with the other
+//!   side is refused ([`ShapeErrorKind::SerializeMismatch`]), and so is a
+//!   `Deserialize` that reads differently on two visits
+//!   ([`ShapeErrorKind::Inconsistent`]) or reads fewer elements than it
+//!   announced ([`ShapeErrorKind::Unsupported`]).
+//! - **What a `with`, `serialize_with` or `deserialize_with` function
+//!   means.** Its calls are the shape (a `with` module that writes a `u32`
+//!   as text is `str`), its meaning is not: changing it from cents to
+//!   copper, or to another text format, while it makes the same calls
+//!   changes no fingerprint. A `serialize_with` without its
+//!   `deserialize_with` that writes another kind than the field reads is
+//!   refused by the check.
 //! - **Changes of meaning under the same shape**: a `u32` of seconds that
-//!   becomes a `u32` of milliseconds, a renamed Rust type, variants whose
-//!   payloads were swapped but keep their names and kinds.
-//! - **Validation and invariants**: a type that now rejects values it used
-//!   to accept has the same shape.
+//!   becomes a `u32` of milliseconds, a renamed Rust type, two variants that
+//!   swap meanings but keep their names and contents.
+//! - **Validation**: a type that now refuses values it used to accept has
+//!   the same shape; its old bundles open and then fail to decode.
 //!
-//! Some attributes make a type untraceable, and then postcard cannot store
-//! it either, so an error is the right answer:
+//! Some attributes make a type untraceable; postcard cannot store those
+//! either, so an error is the right answer, and it comes when the shape is
+//! first asked for rather than when a bundle is read:
 //!
 //! - **`#[serde(untagged)]`** and **internally tagged** enums
-//!   (`#[serde(tag = "..")]`), whose `Deserialize` calls `deserialize_any`;
-//!   and **`#[serde(flatten)]`**, which reads its fields as a map of
-//!   identifiers: [`ShapeErrorKind::SelfDescribing`].
+//!   (`#[serde(tag = "..")]`), whose `Deserialize` calls `deserialize_any`,
+//!   and **`#[serde(flatten)]`**, which reads its fields as a map keyed by
+//!   name (`deserialize_identifier`): [`ShapeErrorKind::SelfDescribing`].
 //! - **`skip_serializing_if`**: postcard writes nothing for a skipped field
-//!   and then misreads the next one; the check refuses it.
-//! - **`#[serde(default)]`** is invisible and harmless: postcard always
-//!   writes every field, so the default is never used.
+//!   and then reads the next one in its place. The check refuses it (on the
+//!   smallest value, where `Option::is_none` and `Vec::is_empty` hold).
+//!   **`skip_deserializing`** is refused the same way.
 //!
-//! When a change is invisible to the fingerprint, the integrator must say
-//! so: **bump `Schema::VERSION`** for every change of a record type's
-//! meaning or of a hand-written `Serialize`/`Deserialize`/`with` module, so
-//! that old bundles are refused by version and brought forward by an
-//! explicit migration, never read under the new meaning.
+//! and some are invisible and harmless: **`#[serde(skip)]`** (not in the
+//! bytes), **`#[serde(default)]`** (postcard writes every field, so the
+//! default is never used), **`#[serde(rename)]`** on a container.
+//!
+//! The fingerprint is also strict where postcard is lenient: a variant
+//! appended at the end, a `u16` widened to `u32` or a field renamed all
+//! change it, though postcard might read the old bytes correctly. Telling a
+//! safe change from an unsafe one is a migration's job, made explicit.
+//!
+//! **What an integrator should do.** Bump `Schema::VERSION` for every change
+//! a fingerprint cannot see: of a record's meaning, of a hand-written
+//! `Serialize`/`Deserialize`, of a `with` module. Old bundles are then
+//! refused by version and brought forward by an explicit migration, never
+//! read under the new meaning. A type whose `Deserialize` refuses both sets
+//! of traced values ([`ShapeErrorKind::Refused`]) can check its invariant
+//! after restoring instead, or store the field through a `with` module as a
+//! plain number, text or bytes. A `Serialize` or `Deserialize` that panics on
+//! a traced value is reported as [`ShapeErrorKind::Panicked`] where panics
+//! unwind; under `panic = "abort"` it aborts.
 //!
 //! # Cost
 //!

@@ -95,7 +95,7 @@ pub(super) fn trace<T: Serialize + DeserializeOwned>() -> Result<Node, ShapeErro
         let Ok(value) = value else {
             return Err(st.stuck("a pass failed without saying why"));
         };
-        if st.graph.root.is_none() {
+        let Some(root) = st.graph.root else {
             return Err(ShapeError {
                 record,
                 ty: record,
@@ -105,7 +105,7 @@ pub(super) fn trace<T: Serialize + DeserializeOwned>() -> Result<Node, ShapeErro
                            shape describes",
                 },
             });
-        }
+        };
         // The value went through every call this pass recorded: its
         // `Serialize` must make the same calls, or postcard would write one
         // shape and read another.
@@ -114,9 +114,6 @@ pub(super) fn trace<T: Serialize + DeserializeOwned>() -> Result<Node, ShapeErro
         if smallest {
             return st.graph.expand(record);
         }
-        let Some(root) = st.graph.root else {
-            return Err(st.stuck("the root was never visited"));
-        };
         if !st.graph.pending(root) {
             smallest = true;
             continue;
