@@ -338,10 +338,10 @@ impl Graph {
     fn unroll(&self, id: NodeId, cx: &mut Unroll) -> Result<Node, ShapeError> {
         cx.count += 1;
         if cx.count > MAX_NODES {
-            return Err(cx.too_large(self, id, "nodes", MAX_NODES));
+            return Err(cx.too_large("nodes", MAX_NODES));
         }
         if cx.above.len() >= MAX_DEPTH {
-            return Err(cx.too_large(self, id, "levels of nesting", MAX_DEPTH));
+            return Err(cx.too_large("levels of nesting", MAX_DEPTH));
         }
         if let Some(at) = cx.above.iter().rposition(|&a| a == id) {
             // `above.len() < MAX_DEPTH`, so this fits.
@@ -352,21 +352,19 @@ impl Graph {
         cx.above.push(id);
         let node = match call {
             Call::Prim(p) => Node::Prim(p),
-            Call::UnitStruct(s) => Node::UnitStruct {
-                name: cx.name(self, id, s)?,
-            },
+            Call::UnitStruct(s) => Node::UnitStruct { name: cx.name(s)? },
             Call::Newtype(s) => Node::Newtype {
-                name: cx.name(self, id, s)?,
+                name: cx.name(s)?,
                 inner: Box::new(self.only(&self.nodes[id].slots, cx)?),
             },
             Call::Tuple(_) => Node::Tuple(self.all(&self.nodes[id].slots, cx)?),
             Call::TupleStruct(s, _) => Node::TupleStruct {
-                name: cx.name(self, id, s)?,
+                name: cx.name(s)?,
                 items: self.all(&self.nodes[id].slots, cx)?,
             },
             Call::Struct(s, fields) => Node::Struct {
-                name: cx.name(self, id, s)?,
-                fields: self.fields(id, fields, &self.nodes[id].slots, cx)?,
+                name: cx.name(s)?,
+                fields: self.fields(fields, &self.nodes[id].slots, cx)?,
             },
             Call::Enum(s, names) => {
                 let mut variants = Vec::with_capacity(names.len());
@@ -379,16 +377,16 @@ impl Graph {
                         VKind::Newtype => Payload::Newtype(self.only(&v.slots, cx)?),
                         VKind::Tuple(_) => Payload::Tuple(self.all(&v.slots, cx)?),
                         VKind::Struct(fields) => {
-                            Payload::Struct(self.fields(id, fields, &v.slots, cx)?)
+                            Payload::Struct(self.fields(fields, &v.slots, cx)?)
                         }
                     };
                     variants.push(Variant {
-                        name: cx.name(self, id, vname)?,
+                        name: cx.name(vname)?,
                         payload,
                     });
                 }
                 Node::Enum {
-                    name: cx.name(self, id, s)?,
+                    name: cx.name(s)?,
                     variants,
                 }
             }
@@ -425,7 +423,6 @@ impl Graph {
 
     fn fields(
         &self,
-        id: NodeId,
         names: &[&'static str],
         slots: &[Option<NodeId>],
         cx: &mut Unroll,
@@ -436,7 +433,7 @@ impl Graph {
             .zip(shapes)
             .map(|(&name, shape)| {
                 Ok(Field {
-                    name: cx.name(self, id, name)?,
+                    name: cx.name(name)?,
                     shape,
                 })
             })
@@ -453,7 +450,7 @@ struct Unroll {
 
 impl Unroll {
     /// Blames the record: no one type inside is at fault for the total.
-    fn too_large(&self, _: &Graph, _: NodeId, what: &'static str, limit: usize) -> ShapeError {
+    fn too_large(&self, what: &'static str, limit: usize) -> ShapeError {
         ShapeError {
             record: self.record,
             ty: self.record,
@@ -462,9 +459,9 @@ impl Unroll {
         }
     }
 
-    fn name(&self, g: &Graph, id: NodeId, s: &'static str) -> Result<Box<str>, ShapeError> {
+    fn name(&self, s: &'static str) -> Result<Box<str>, ShapeError> {
         if s.len() > MAX_NAME {
-            return Err(self.too_large(g, id, "bytes in a name", MAX_NAME));
+            return Err(self.too_large("bytes in a name", MAX_NAME));
         }
         Ok(Box::from(s))
     }
