@@ -148,6 +148,7 @@ mod rejection;
 mod restore;
 mod save;
 mod schema;
+mod shape;
 mod state;
 mod store;
 mod system;
