@@ -530,7 +530,7 @@ fn a_damaged_or_missing_latest_is_an_error_never_a_fallback() {
     assert_eq!(err.code(), "E-STORE-DAMAGED");
     assert!(
         err.to_string()
-            .starts_with("E-STORE-DAMAGED: memory:shard#1: epoch#2: "),
+            .starts_with("E-STORE-DAMAGED: memory:shard#1 (epoch#2, fence#1): epoch#2: "),
         "{err}"
     );
     assert!(matches!(

@@ -211,6 +211,12 @@ pub trait Backend: Send {
     /// password, a bucket.
     fn location(&self) -> String;
 
+    /// Where one epoch's bytes live, for messages (a file's path, a row's
+    /// key). The default names the shard's location and the epoch.
+    fn location_of(&self, stored: StoredEpoch) -> String {
+        format!("{} ({}, {})", self.location(), stored.epoch, stored.fence)
+    }
+
     /// Signals ownership to other would-be owners: "one owner at a time"
     /// (e.g. an OS file lock, a database advisory lock). Liveness only —
     /// safety never depends on it, because every write is fenced — so a

@@ -305,15 +305,20 @@ impl<S: Schema, B: Backend> Store<S, B> {
     /// # Errors
     /// When the backend cannot read the head or list its epochs.
     pub fn epochs(&self) -> Result<Vec<Epoch>, StoreError> {
+        Ok(self.committed()?.into_iter().map(|s| s.epoch).collect())
+    }
+
+    /// The committed epochs whose bundles the backend still holds, oldest
+    /// first, each with the fence it was published under (what a backend's
+    /// [`read`](Backend::read), or [`ShardDir::epoch_path`], needs).
+    ///
+    /// # Errors
+    /// When the backend cannot read the head or list its epochs.
+    pub fn committed(&self) -> Result<Vec<StoredEpoch>, StoreError> {
         let Some(latest) = self.head()?.and_then(|h| h.latest) else {
             return Ok(Vec::new());
         };
-        let mut epochs: Vec<Epoch> = committed_candidates(&self.backend.list()?, &latest)
-            .into_iter()
-            .map(|s| s.epoch)
-            .collect();
-        epochs.dedup();
-        Ok(epochs)
+        Ok(committed_candidates(&self.backend.list()?, &latest))
     }
 
     /// Records that the shard's fence is at least `fence`: an authority
@@ -575,8 +580,15 @@ impl<S: Schema, B: Backend> Store<S, B> {
         let bytes = self.read_committed(&latest)?;
         let options =
             VerifyOptions::for_schema::<S>(self.shard(), latest.epoch, self.config.key.as_ref());
-        let opened = typed_reader::read::<S>(&bytes, &options)
-            .map_err(|rejection| self.refused(latest.epoch, rejection))?;
+        let opened = typed_reader::read::<S>(&bytes, &options).map_err(|rejection| {
+            self.refused(
+                StoredEpoch {
+                    epoch: latest.epoch,
+                    fence: latest.fence,
+                },
+                rejection,
+            )
+        })?;
         Ok(Some(Loaded::new(opened, self.id, head.fence)))
     }
 
@@ -587,15 +599,23 @@ impl<S: Schema, B: Backend> Store<S, B> {
             fence: latest.fence,
         };
         let damaged = |detail: String| StoreError::Damaged {
-            location: self.backend.location(),
+            location: self.backend.location_of(stored),
             epoch: latest.epoch,
             detail,
             rejection: None,
         };
-        let bytes = self
-            .backend
-            .read(stored, latest.len)?
-            .ok_or_else(|| damaged("its bundle is missing".to_owned()))?;
+        let bytes = match self.backend.read(stored, latest.len) {
+            Ok(Some(bytes)) => bytes,
+            Ok(None) => return Err(damaged("its bundle is missing".to_owned())),
+            // Longer than the committed length: not the committed bundle.
+            Err(StoreError::TooLarge { len, .. }) => {
+                return Err(damaged(format!(
+                    "its bundle holds {len} bytes, {} were committed",
+                    latest.len
+                )));
+            }
+            Err(e) => return Err(e),
+        };
         let digest = bytes.len().checked_sub(DIGEST_LEN).map(|at| &bytes[at..]);
         if bytes.len() as u64 != latest.len || digest != Some(&latest.digest[..]) {
             return Err(damaged(format!(
@@ -609,7 +629,8 @@ impl<S: Schema, B: Backend> Store<S, B> {
 
     /// A rejection of a stored bundle, named for what it is: another
     /// schema is not damage.
-    fn refused(&self, epoch: Epoch, rejection: Rejection) -> StoreError {
+    fn refused(&self, stored: StoredEpoch, rejection: Rejection) -> StoreError {
+        let epoch = stored.epoch;
         match rejection {
             Rejection::SchemaMismatch {
                 expected_name,
@@ -624,7 +645,7 @@ impl<S: Schema, B: Backend> Store<S, B> {
                 found_version,
             },
             rejection => StoreError::Damaged {
-                location: self.backend.location(),
+                location: self.backend.location_of(stored),
                 epoch,
                 detail: rejection.to_string(),
                 rejection: Some(rejection),
@@ -640,7 +661,11 @@ impl<S: Schema, B: Backend> Store<S, B> {
     /// # Errors
     /// `E-STORE-DAMAGED` if it fails verification; a backend error.
     pub fn load_epoch(&self, epoch: Epoch) -> Result<Option<StoredBundle>, StoreError> {
-        let Some(latest) = self.head()?.and_then(|h| h.latest) else {
+        let Some(head) = self.head()? else {
+            return Ok(None);
+        };
+        self.check_key(&head)?;
+        let Some(latest) = head.latest else {
             return Ok(None);
         };
         let Some(stored) = committed_candidates(&self.backend.list()?, &latest)
@@ -665,7 +690,7 @@ impl<S: Schema, B: Backend> Store<S, B> {
         }
         match verify(&bytes, &options) {
             Ok(verified) => Ok(Some(StoredBundle::new(bytes, verified))),
-            Err(rejection) => Err(self.refused(epoch, rejection)),
+            Err(rejection) => Err(self.refused(stored, rejection)),
         }
     }
 }
@@ -675,7 +700,10 @@ impl<S: Schema, B: Backend> Store<S, B> {
 /// published an epoch and lost its swap was superseded by a higher fence,
 /// whose claim saw the shard before that epoch), and the latest exactly as
 /// the head names it.
-fn committed_candidates(stored: &[StoredEpoch], latest: &EpochRecord) -> Vec<StoredEpoch> {
+pub(crate) fn committed_candidates(
+    stored: &[StoredEpoch],
+    latest: &EpochRecord,
+) -> Vec<StoredEpoch> {
     let mut best: std::collections::BTreeMap<Epoch, Fence> = std::collections::BTreeMap::new();
     for s in stored {
         if s.epoch < latest.epoch && s.fence <= latest.fence {

@@ -243,6 +243,21 @@ impl ShardDir {
         Ok(versions)
     }
 
+    /// The committed epochs the directory holds, oldest first, each with
+    /// the fence it was published under: what the head of `shard` names as
+    /// latest, and the earlier epochs by the highest fence that published
+    /// them (bundles of writers that lost their swap are left out). Reads
+    /// the directory only; creates nothing.
+    ///
+    /// # Errors
+    /// As [`ShardDir::head`].
+    pub fn committed(&self, shard: ShardId) -> Result<Vec<StoredEpoch>, StoreError> {
+        match self.head(shard)?.and_then(|h| h.latest) {
+            None => Ok(Vec::new()),
+            Some(latest) => Ok(crate::store::committed_candidates(&self.stored()?, &latest)),
+        }
+    }
+
     /// Temporary files left in the directory.
     ///
     /// # Errors
@@ -570,6 +585,10 @@ impl Backend for FileBackend {
 
     fn location(&self) -> String {
         self.dir.path().display().to_string()
+    }
+
+    fn location_of(&self, stored: StoredEpoch) -> String {
+        self.dir.epoch_path(stored).display().to_string()
     }
 
     /// Takes an exclusive OS lock on the shard directory's `lock` file,
