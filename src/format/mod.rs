@@ -90,6 +90,7 @@
 //! writer, or an editor who recomputed an unkeyed digest. They are checked
 //! anyway; a key makes the second case impossible.
 
+pub(crate) mod depth;
 mod digest;
 pub(crate) mod flavor;
 mod index_reader;
@@ -98,6 +99,7 @@ pub(crate) mod typed_reader;
 pub(crate) mod wire;
 pub(crate) mod writer;
 
+pub use depth::MAX_DEPTH;
 pub use digest::{DIGEST_LEN, DigestKey};
 pub use wire::{ItemEntry, NpcEntry, QuestEntry, StructuralIndex};
 

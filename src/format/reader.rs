@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::depth::{self, MAX_DEPTH};
 use super::flavor::encodes_to;
 use super::index_reader;
 use super::wire::{Header, SectionStamp, StructuralIndex};
@@ -30,14 +31,26 @@ pub(crate) struct Parsed<'a> {
 
 /// Decodes one `T` from the front of `input`, requiring that it re-encodes to
 /// exactly the bytes it was decoded from.
+///
+/// Every value the format decodes with serde (header, section table,
+/// stamps, records) comes through here, so every one is held to the
+/// nesting limit ([`MAX_DEPTH`](super::MAX_DEPTH)): a value nested deeper
+/// is `E-DECODE` naming the limit, never a stack overflow.
 pub(crate) fn take<'a, T>(input: &mut &'a [u8], part: Part) -> Result<T, Rejection>
 where
     T: Deserialize<'a> + Serialize,
 {
     let (value, rest) =
-        postcard::take_from_bytes::<T>(input).map_err(|e| Rejection::Undecodable {
+        depth::take_from_bytes::<T>(input).map_err(|(e, too_deep)| Rejection::Undecodable {
             part,
-            detail: e.to_string(),
+            detail: if too_deep {
+                format!(
+                    "nested deeper than {MAX_DEPTH} levels of struct, tuple, sequence, map, \
+                     enum, option or newtype (the format's limit)"
+                )
+            } else {
+                e.to_string()
+            },
         })?;
     let used = &input[..input.len() - rest.len()];
     if !encodes_to(&value, used) {
