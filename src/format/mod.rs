@@ -116,3 +116,65 @@ pub const PREAMBLE_LEN: usize = 8 + 2 + 8;
 
 /// The system tags of the one valid section table (Stage 21.2 §5).
 pub(crate) const CANONICAL_TABLE: [u8; 5] = [0, 1, 2, 3, 4];
+
+/// The most memory a buffer sized from a count in the bytes may reserve
+/// ahead of decoding, in bytes per byte of input still unread.
+///
+/// A count says how many entries follow; nothing makes it true. So no
+/// reader reserves room for more entries than the unread bytes could hold
+/// at their smallest encoding, nor more than this many bytes of memory per
+/// unread byte, whatever the count: a bundle that declares 2^40 entries
+/// reserves at most `RESERVE_PER_BYTE ×` its own size, and a buffer that
+/// needs more than its reservation grows only as entries actually decode.
+/// Every structural index entry fits in the bound at its smallest encoding
+/// (checked at compile time in the index reader), so a valid index is
+/// still reserved in one step.
+pub const RESERVE_PER_BYTE: usize = 16;
+
+/// How many `T`s to reserve for `declared` entries, each at least
+/// `min_encoded` bytes long, that are to be decoded from `bytes_left`
+/// unread bytes: the smallest of the three bounds, never more than
+/// [`RESERVE_PER_BYTE`]` × bytes_left` bytes.
+pub(crate) fn capacity_for<T>(declared: usize, bytes_left: usize, min_encoded: usize) -> usize {
+    let could_fit = bytes_left / min_encoded.max(1);
+    let budget = RESERVE_PER_BYTE.saturating_mul(bytes_left) / size_of::<T>().max(1);
+    declared.min(could_fit).min(budget)
+}
+
+/// An empty vector with room for [`capacity_for`] `T`s, or none if the
+/// allocator refuses that much.
+///
+/// The room is a guess made before any entry is decoded. A refusal (an
+/// address-space limit, a busy machine) says nothing about the bytes, so it
+/// must not end the process as `Vec::with_capacity` would: the vector then
+/// grows as entries actually decode, and a count the bytes do not back,
+/// the usual reason for a large guess, fails on the bytes long before it
+/// needs that memory.
+pub(crate) fn vec_for<T>(declared: usize, bytes_left: usize, min_encoded: usize) -> Vec<T> {
+    let mut out = Vec::new();
+    let _ = out.try_reserve_exact(capacity_for::<T>(declared, bytes_left, min_encoded));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_declared_count_reserves_what_the_bytes_could_hold_and_no_more() {
+        // The count is believed when the bytes could hold it.
+        assert_eq!(capacity_for::<u64>(10, 100, 1), 10);
+        // Not past what the bytes could hold at the smallest encoding.
+        assert_eq!(capacity_for::<u64>(1 << 40, 100, 4), 25);
+        assert_eq!(capacity_for::<u64>(usize::MAX, 100, 0), 100);
+        // Not past RESERVE_PER_BYTE bytes of memory per byte.
+        assert_eq!(capacity_for::<[u8; 1024]>(1 << 40, 100, 1), 1);
+        assert_eq!(capacity_for::<[u8; 1024]>(1 << 40, 63, 1), 0);
+        for (declared, left, min) in [(1usize << 40, 1usize << 26, 1usize), (5, 7, 3)] {
+            let n = capacity_for::<[u64; 5]>(declared, left, min);
+            assert!(n * size_of::<[u64; 5]>() <= RESERVE_PER_BYTE * left);
+        }
+        // Zero-sized entries cost nothing and are never divided by.
+        assert_eq!(capacity_for::<()>(7, 3, 1), 3);
+    }
+}

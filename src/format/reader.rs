@@ -9,7 +9,7 @@ use super::index_reader;
 use super::wire::{Header, SectionStamp, StructuralIndex};
 use super::{
     CANONICAL_TABLE, DIGEST_LEN, DigestKey, FORMAT_VERSION, MAGIC, PREAMBLE_LEN, digest,
-    digest_matches,
+    digest_matches, vec_for,
 };
 use crate::check;
 use crate::rejection::{Part, Rejection};
@@ -273,9 +273,14 @@ pub(crate) fn records<T>(
 where
     T: for<'de> Deserialize<'de> + Serialize,
 {
-    // Never trust a count for an allocation larger than the bytes could hold:
-    // every record takes at least one byte.
-    let mut out = Vec::with_capacity(count.min(payload.len()));
+    // The count comes from the index, whose entries are real, but nothing
+    // yet says the payload holds that many records: reserve no more than
+    // the payload could hold at one byte a record, and no more than
+    // RESERVE_PER_BYTE bytes of records per payload byte (a record type can
+    // be far larger in memory than its smallest encoding; an enum with a
+    // large variant encodes its small one in a byte). Past that, the vector
+    // grows only as records actually decode.
+    let mut out = vec_for::<T>(count, payload.len(), 1);
     let mut rest = payload;
     for n in 0..count {
         let record: T = take(&mut rest, Part::Record(system, n as u64))?;
