@@ -81,14 +81,58 @@
 //! 8. Nothing follows the last section (`E-TRAILING`).
 //! 9. Expectations the reader states, if any: schema name and version
 //!    (`E-SCHEMA`), shard (`E-SHARD`), epoch (`E-EPOCH`).
-//! 10. Typed restore only, section by section in order: each record decodes
-//!     (`E-DECODE`), re-encodes to the same bytes (`E-NONCANONICAL`) and
+//! 10. Typed restore only, section by section in order: each record decodes,
+//!     nested no deeper than [`MAX_DEPTH`] (`E-DECODE`; see
+//!     [Limits](#limits)), re-encodes to the same bytes (`E-NONCANONICAL`) and
 //!     reproduces its index entry (`E-INDEX-MISMATCH`); nothing follows the
 //!     last record (`E-TRAILING`).
 //!
 //! Steps 5 to 10 can only fail for bytes that carry a valid digest: a buggy
 //! writer, or an editor who recomputed an unkeyed digest. They are checked
 //! anyway; a key makes the second case impossible.
+//!
+//! # Limits
+//!
+//! An unkeyed digest can be recomputed by anyone, so everything after rule 4
+//! reads bytes that may have been crafted. Whatever they declare, reading
+//! them ends in an answer — a value or a typed rejection — and never in a
+//! stack overflow or an allocation failure that ends the process.
+//!
+//! **Nesting.** Every value decoded with serde (header, section table,
+//! stamps and, in practice the only ones that can nest, records) may nest at
+//! most [`MAX_DEPTH`] = 128 levels, counting each struct, tuple, tuple
+//! struct, sequence, map, enum, option and newtype struct entered (a record
+//! of plain fields is 1 level; a `Vec<Vec<u8>>` field adds 2). A deeper
+//! value is `E-DECODE` for the part it is in, with a detail naming the
+//! limit (for a record: rule 10, at that record). A writer must not write a
+//! record nested deeper: no reader accepts it. The limit bounds the
+//! recursion of decoding, of the canonical re-encoding check and of dropping
+//! what was decoded, and fits in a 2 MiB thread stack (the item records of
+//! a large bundle are decoded on a second thread).
+//!
+//! **Allocation.** A count or length in the bytes is a claim, not a fact.
+//! Every buffer a reader sizes from one (an index's entries, a quest's
+//! zones, a section's records) reserves ahead of decoding no more entries
+//! than the unread bytes could hold at the entries' smallest encoding, and
+//! no more than [`RESERVE_PER_BYTE`] = 16 bytes of memory per unread byte;
+//! past its reservation a buffer grows only as entries actually decode, and
+//! a reservation the allocator refuses is skipped, not fatal. Every index
+//! entry is at most 16 times its smallest encoding in memory (8 to 40 bytes
+//! for 1 to 4 encoded), so the structural index [`verify`](crate::verify())
+//! returns costs at most 16 bytes per byte of the index, whatever the
+//! counts say, and the index reader fills at most two buffers at once (a
+//! quest index and one quest's zones). Inside a record, postcard announces
+//! a sequence's length only when that many bytes are left (a map's
+//! always), the decoder passes announcements on for at most one element per
+//! byte left in the payload, for all of the record's collections together,
+//! and serde reserves at most 1 MiB per collection on what it is told;
+//! strings and byte strings are never longer than the bytes that hold them.
+//! Beyond that, decoded records cost what the schema's types cost in
+//! memory, as any decoded value does.
+//!
+//! Neither limit changes what a valid bundle written by this crate's save
+//! chain decodes to, for records nested no deeper than [`MAX_DEPTH`]; both
+//! are part of format version 1.
 
 pub(crate) mod depth;
 mod digest;
