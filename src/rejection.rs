@@ -61,7 +61,9 @@ pub enum RejectionCode {
     ContainmentCycle,
     /// `E-INDEX-MISMATCH`: a decoded record disagrees with the structural index.
     IndexMismatch,
-    /// `E-DECODE`: bytes that cannot be decoded as what they must be.
+    /// `E-DECODE`: bytes that cannot be decoded as what they must be,
+    /// including a value nested deeper than
+    /// [`MAX_DEPTH`](crate::format::MAX_DEPTH).
     Decode,
     /// `E-ENCODE`: a record's `Serialize` implementation failed during a save.
     Encode,

@@ -11,14 +11,45 @@
 //! does not decode is `E-DECODE` and one that decodes but is not canonical
 //! is `E-NONCANONICAL`. The test at the bottom holds it to the serde path on
 //! valid, edited and random bytes.
+//!
+//! Memory: an index's declared count reserves at most what the bytes left
+//! could hold at the entries' smallest encoding, and never more than
+//! [`RESERVE_PER_BYTE`] bytes per byte left ([`vec_for`](super::vec_for)); so an index
+//! costs at most 16 bytes of memory per byte of bundle (entries are 8 to 40
+//! bytes in memory, at least 1 to 4 encoded), whatever it declares.
 
 use postcard::Error;
 
 use super::wire::{ItemEntry, NpcEntry, QuestEntry};
+use super::{RESERVE_PER_BYTE, vec_for};
 use crate::ids::{ItemId, NpcId, PlayerId, QuestId, ZoneId};
 use crate::rejection::{Part, Rejection};
 use crate::schema::ItemLocation;
 use crate::system::System;
+
+// The fewest bytes each kind of index entry takes: one per varint and per
+// tag (Stage 21.2 §7's edges, as the format's index table lists them).
+/// A player entry: its id.
+const MIN_PLAYER: usize = 1;
+/// A zone entry: its id.
+const MIN_ZONE: usize = 1;
+/// An NPC entry: its id and its zone.
+const MIN_NPC: usize = 2;
+/// An item entry: its id, the location's variant and id, the owner's tag.
+const MIN_ITEM: usize = 4;
+/// A quest entry: its id, its owner and the length of its zone list.
+const MIN_QUEST: usize = 3;
+
+// A valid index is reserved in one step, never cut short by the memory
+// bound: every entry fits in RESERVE_PER_BYTE bytes per byte of its
+// smallest encoding (the largest ratio is a quest's, 40 bytes for 3).
+const _: () = {
+    assert!(size_of::<PlayerId>() <= RESERVE_PER_BYTE * MIN_PLAYER);
+    assert!(size_of::<ZoneId>() <= RESERVE_PER_BYTE * MIN_ZONE);
+    assert!(size_of::<NpcEntry>() <= RESERVE_PER_BYTE * MIN_NPC);
+    assert!(size_of::<ItemEntry>() <= RESERVE_PER_BYTE * MIN_ITEM);
+    assert!(size_of::<QuestEntry>() <= RESERVE_PER_BYTE * MIN_QUEST);
+};
 
 /// A cursor over index bytes that remembers whether everything it read was
 /// in its shortest form.
@@ -97,15 +128,19 @@ impl Cursor<'_> {
         self.varint::<5, 0x0f>()
     }
 
-    /// A sequence: its length, then that many elements.
+    /// A sequence: its length, then that many elements, each at least
+    /// `min_encoded` bytes long.
     fn seq<T>(
         &mut self,
+        min_encoded: usize,
         mut element: impl FnMut(&mut Self) -> Result<T, Error>,
     ) -> Result<Vec<T>, Error> {
         let len = usize::try_from(self.u64()?).map_err(|_| Error::DeserializeBadVarint)?;
-        // Every element takes at least one byte: a length larger than the
-        // bytes left never becomes a large allocation.
-        let mut out = Vec::with_capacity(len.min(self.rest.len()));
+        // The length is only a claim: reserve what the bytes left could
+        // hold at the elements' smallest encoding (see `vec_for`), so
+        // that 2^40 declared items reserve a tenth of the bytes' worth of
+        // entries, not forty times the bytes.
+        let mut out = vec_for::<T>(len, self.rest.len(), min_encoded);
         for _ in 0..len {
             out.push(element(self)?);
         }
@@ -154,7 +189,7 @@ fn quest(c: &mut Cursor<'_>) -> Result<QuestEntry, Error> {
     Ok(QuestEntry {
         id: QuestId(c.u64()?),
         owner: player(c)?,
-        zones: c.seq(zone)?,
+        zones: c.seq(MIN_ZONE, zone)?,
     })
 }
 
@@ -164,16 +199,19 @@ fn quest(c: &mut Cursor<'_>) -> Result<QuestEntry, Error> {
 fn index<T>(
     input: &mut &[u8],
     part: Part,
+    min_encoded: usize,
     entry: fn(&mut Cursor<'_>) -> Result<T, Error>,
 ) -> Result<Vec<T>, Rejection> {
     let mut cursor = Cursor {
         rest: input,
         canonical: true,
     };
-    let entries = cursor.seq(entry).map_err(|e| Rejection::Undecodable {
-        part,
-        detail: e.to_string(),
-    })?;
+    let entries = cursor
+        .seq(min_encoded, entry)
+        .map_err(|e| Rejection::Undecodable {
+            part,
+            detail: e.to_string(),
+        })?;
     if !cursor.canonical {
         return Err(Rejection::NonCanonical { part });
     }
@@ -183,27 +221,27 @@ fn index<T>(
 
 /// The player section's index.
 pub(crate) fn players(input: &mut &[u8], part: Part) -> Result<Vec<PlayerId>, Rejection> {
-    index(input, part, player)
+    index(input, part, MIN_PLAYER, player)
 }
 
 /// The world section's index.
 pub(crate) fn zones(input: &mut &[u8], part: Part) -> Result<Vec<ZoneId>, Rejection> {
-    index(input, part, zone)
+    index(input, part, MIN_ZONE, zone)
 }
 
 /// The NPC section's index.
 pub(crate) fn npcs(input: &mut &[u8], part: Part) -> Result<Vec<NpcEntry>, Rejection> {
-    index(input, part, npc)
+    index(input, part, MIN_NPC, npc)
 }
 
 /// The item section's index.
 pub(crate) fn items(input: &mut &[u8], part: Part) -> Result<Vec<ItemEntry>, Rejection> {
-    index(input, part, item)
+    index(input, part, MIN_ITEM, item)
 }
 
 /// The quest section's index.
 pub(crate) fn quests(input: &mut &[u8], part: Part) -> Result<Vec<QuestEntry>, Rejection> {
-    index(input, part, quest)
+    index(input, part, MIN_QUEST, quest)
 }
 
 /// Hands the item index whose entries [`walk`] returned to `take`, one
@@ -229,7 +267,7 @@ pub(crate) fn for_each_item(
 
 /// The item index whose entries [`walk`] returned, as values.
 pub(crate) fn item_entries(entries: &[u8], count: usize) -> Option<Vec<ItemEntry>> {
-    let mut out = Vec::with_capacity(count.min(entries.len()));
+    let mut out = vec_for::<ItemEntry>(count, entries.len(), MIN_ITEM);
     for_each_item(entries, count, |e| {
         out.push(*e);
         true

@@ -81,15 +81,60 @@
 //! 8. Nothing follows the last section (`E-TRAILING`).
 //! 9. Expectations the reader states, if any: schema name and version
 //!    (`E-SCHEMA`), shard (`E-SHARD`), epoch (`E-EPOCH`).
-//! 10. Typed restore only, section by section in order: each record decodes
-//!     (`E-DECODE`), re-encodes to the same bytes (`E-NONCANONICAL`) and
+//! 10. Typed restore only, section by section in order: each record decodes,
+//!     nested no deeper than [`MAX_DEPTH`] (`E-DECODE`; see
+//!     [Limits](#limits)), re-encodes to the same bytes (`E-NONCANONICAL`) and
 //!     reproduces its index entry (`E-INDEX-MISMATCH`); nothing follows the
 //!     last record (`E-TRAILING`).
 //!
 //! Steps 5 to 10 can only fail for bytes that carry a valid digest: a buggy
 //! writer, or an editor who recomputed an unkeyed digest. They are checked
 //! anyway; a key makes the second case impossible.
+//!
+//! # Limits
+//!
+//! An unkeyed digest can be recomputed by anyone, so everything after rule 4
+//! reads bytes that may have been crafted. Whatever they declare, reading
+//! them ends in an answer — a value or a typed rejection — and never in a
+//! stack overflow or an allocation failure that ends the process.
+//!
+//! **Nesting.** Every value decoded with serde (header, section table,
+//! stamps and, in practice the only ones that can nest, records) may nest at
+//! most [`MAX_DEPTH`] = 128 levels, counting each struct, tuple, tuple
+//! struct, sequence, map, enum, option and newtype struct entered (a record
+//! of plain fields is 1 level; a `Vec<Vec<u8>>` field adds 2). A deeper
+//! value is `E-DECODE` for the part it is in, with a detail naming the
+//! limit (for a record: rule 10, at that record). A writer must not write a
+//! record nested deeper: no reader accepts it. The limit bounds the
+//! recursion of decoding, of the canonical re-encoding check and of dropping
+//! what was decoded, and fits in a 2 MiB thread stack (the item records of
+//! a large bundle are decoded on a second thread).
+//!
+//! **Allocation.** A count or length in the bytes is a claim, not a fact.
+//! Every buffer a reader sizes from one (an index's entries, a quest's
+//! zones, a section's records) reserves ahead of decoding no more entries
+//! than the unread bytes could hold at the entries' smallest encoding, and
+//! no more than [`RESERVE_PER_BYTE`] = 16 bytes of memory per unread byte;
+//! past its reservation a buffer grows only as entries actually decode, and
+//! a reservation the allocator refuses is skipped, not fatal. Every index
+//! entry is at most 16 times its smallest encoding in memory (8 to 40 bytes
+//! for 1 to 4 encoded), so the structural index [`verify`](crate::verify())
+//! returns costs at most 16 bytes per byte of the index, whatever the
+//! counts say, and the index reader fills at most two buffers at once (a
+//! quest index and one quest's zones). Inside a record, postcard announces
+//! a sequence's length only when that many bytes are left (a map's
+//! always), the decoder passes announcements on for at most one element per
+//! byte left in the payload, for all of the record's collections together,
+//! and serde reserves at most 1 MiB per collection on what it is told;
+//! strings and byte strings are never longer than the bytes that hold them.
+//! Beyond that, decoded records cost what the schema's types cost in
+//! memory, as any decoded value does.
+//!
+//! Neither limit changes what a valid bundle written by this crate's save
+//! chain decodes to, for records nested no deeper than [`MAX_DEPTH`]; both
+//! are part of format version 1.
 
+pub(crate) mod depth;
 mod digest;
 pub(crate) mod flavor;
 mod index_reader;
@@ -98,6 +143,7 @@ pub(crate) mod typed_reader;
 pub(crate) mod wire;
 pub(crate) mod writer;
 
+pub use depth::MAX_DEPTH;
 pub use digest::{DIGEST_LEN, DigestKey};
 pub use wire::{ItemEntry, NpcEntry, QuestEntry, StructuralIndex};
 
@@ -114,3 +160,65 @@ pub const PREAMBLE_LEN: usize = 8 + 2 + 8;
 
 /// The system tags of the one valid section table (Stage 21.2 §5).
 pub(crate) const CANONICAL_TABLE: [u8; 5] = [0, 1, 2, 3, 4];
+
+/// The most memory a buffer sized from a count in the bytes may reserve
+/// ahead of decoding, in bytes per byte of input still unread.
+///
+/// A count says how many entries follow; nothing makes it true. So no
+/// reader reserves room for more entries than the unread bytes could hold
+/// at their smallest encoding, nor more than this many bytes of memory per
+/// unread byte, whatever the count: a bundle that declares 2^40 entries
+/// reserves at most `RESERVE_PER_BYTE ×` its own size, and a buffer that
+/// needs more than its reservation grows only as entries actually decode.
+/// Every structural index entry fits in the bound at its smallest encoding
+/// (checked at compile time in the index reader), so a valid index is
+/// still reserved in one step.
+pub const RESERVE_PER_BYTE: usize = 16;
+
+/// How many `T`s to reserve for `declared` entries, each at least
+/// `min_encoded` bytes long, that are to be decoded from `bytes_left`
+/// unread bytes: the smallest of the three bounds, never more than
+/// [`RESERVE_PER_BYTE`]` × bytes_left` bytes.
+pub(crate) fn capacity_for<T>(declared: usize, bytes_left: usize, min_encoded: usize) -> usize {
+    let could_fit = bytes_left / min_encoded.max(1);
+    let budget = RESERVE_PER_BYTE.saturating_mul(bytes_left) / size_of::<T>().max(1);
+    declared.min(could_fit).min(budget)
+}
+
+/// An empty vector with room for [`capacity_for`] `T`s, or none if the
+/// allocator refuses that much.
+///
+/// The room is a guess made before any entry is decoded. A refusal (an
+/// address-space limit, a busy machine) says nothing about the bytes, so it
+/// must not end the process as `Vec::with_capacity` would: the vector then
+/// grows as entries actually decode, and a count the bytes do not back,
+/// the usual reason for a large guess, fails on the bytes long before it
+/// needs that memory.
+pub(crate) fn vec_for<T>(declared: usize, bytes_left: usize, min_encoded: usize) -> Vec<T> {
+    let mut out = Vec::new();
+    let _ = out.try_reserve_exact(capacity_for::<T>(declared, bytes_left, min_encoded));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_declared_count_reserves_what_the_bytes_could_hold_and_no_more() {
+        // The count is believed when the bytes could hold it.
+        assert_eq!(capacity_for::<u64>(10, 100, 1), 10);
+        // Not past what the bytes could hold at the smallest encoding.
+        assert_eq!(capacity_for::<u64>(1 << 40, 100, 4), 25);
+        assert_eq!(capacity_for::<u64>(usize::MAX, 100, 0), 100);
+        // Not past RESERVE_PER_BYTE bytes of memory per byte.
+        assert_eq!(capacity_for::<[u8; 1024]>(1 << 40, 100, 1), 1);
+        assert_eq!(capacity_for::<[u8; 1024]>(1 << 40, 63, 1), 0);
+        for (declared, left, min) in [(1usize << 40, 1usize << 26, 1usize), (5, 7, 3)] {
+            let n = capacity_for::<[u64; 5]>(declared, left, min);
+            assert!(n * size_of::<[u64; 5]>() <= RESERVE_PER_BYTE * left);
+        }
+        // Zero-sized entries cost nothing and are never divided by.
+        assert_eq!(capacity_for::<()>(7, 3, 1), 3);
+    }
+}

@@ -3,12 +3,13 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::depth::{self, MAX_DEPTH};
 use super::flavor::encodes_to;
 use super::index_reader;
 use super::wire::{Header, SectionStamp, StructuralIndex};
 use super::{
     CANONICAL_TABLE, DIGEST_LEN, DigestKey, FORMAT_VERSION, MAGIC, PREAMBLE_LEN, digest,
-    digest_matches,
+    digest_matches, vec_for,
 };
 use crate::check;
 use crate::rejection::{Part, Rejection};
@@ -30,14 +31,26 @@ pub(crate) struct Parsed<'a> {
 
 /// Decodes one `T` from the front of `input`, requiring that it re-encodes to
 /// exactly the bytes it was decoded from.
+///
+/// Every value the format decodes with serde (header, section table,
+/// stamps, records) comes through here, so every one is held to the
+/// nesting limit ([`MAX_DEPTH`](super::MAX_DEPTH)): a value nested deeper
+/// is `E-DECODE` naming the limit, never a stack overflow.
 pub(crate) fn take<'a, T>(input: &mut &'a [u8], part: Part) -> Result<T, Rejection>
 where
     T: Deserialize<'a> + Serialize,
 {
     let (value, rest) =
-        postcard::take_from_bytes::<T>(input).map_err(|e| Rejection::Undecodable {
+        depth::take_from_bytes::<T>(input).map_err(|(e, too_deep)| Rejection::Undecodable {
             part,
-            detail: e.to_string(),
+            detail: if too_deep {
+                format!(
+                    "nested deeper than {MAX_DEPTH} levels of struct, tuple, sequence, map, \
+                     enum, option or newtype (the format's limit)"
+                )
+            } else {
+                e.to_string()
+            },
         })?;
     let used = &input[..input.len() - rest.len()];
     if !encodes_to(&value, used) {
@@ -260,9 +273,14 @@ pub(crate) fn records<T>(
 where
     T: for<'de> Deserialize<'de> + Serialize,
 {
-    // Never trust a count for an allocation larger than the bytes could hold:
-    // every record takes at least one byte.
-    let mut out = Vec::with_capacity(count.min(payload.len()));
+    // The count comes from the index, whose entries are real, but nothing
+    // yet says the payload holds that many records: reserve no more than
+    // the payload could hold at one byte a record, and no more than
+    // RESERVE_PER_BYTE bytes of records per payload byte (a record type can
+    // be far larger in memory than its smallest encoding; an enum with a
+    // large variant encodes its small one in a byte). Past that, the vector
+    // grows only as records actually decode.
+    let mut out = vec_for::<T>(count, payload.len(), 1);
     let mut rest = payload;
     for n in 0..count {
         let record: T = take(&mut rest, Part::Record(system, n as u64))?;
