@@ -7,6 +7,8 @@
 #[path = "support/postgres.rs"]
 mod pg;
 
+use std::process::Command;
+
 #[test]
 fn shared_server_creates_inserts_and_reads_back() {
     let server = pg::PgServer::shared();
@@ -80,4 +82,33 @@ fn throwaway_server_keeps_commits_across_an_immediate_stop_and_is_removed_on_dro
     drop(client);
     drop(server);
     assert!(!dir.exists(), "{} is left behind", dir.display());
+}
+
+/// Without server binaries the PostgreSQL tests fail, saying what to
+/// install: they are never skipped. Proven on a copy of this test binary
+/// whose environment points the harness at a directory with no binaries.
+#[test]
+fn missing_binaries_fail_the_test_with_the_install_command() {
+    if std::env::var_os("CAELMOR_PG_HARNESS_CHILD").is_some() {
+        return; // the child runs the roundtrip test only
+    }
+    let out = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "shared_server_creates_inserts_and_reads_back",
+            "--test-threads=1",
+        ])
+        .env("CAELMOR_PG_HARNESS_CHILD", "1")
+        .env(pg::BIN_VAR, "/nonexistent/postgresql/bin")
+        .env_remove(pg::URL_VAR)
+        .output()
+        .unwrap();
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!out.status.success(), "{all}");
+    assert!(all.contains("1 failed"), "{all}");
+    assert!(all.contains("apt-get install postgresql"), "{all}");
 }

@@ -676,13 +676,17 @@ fn find_bin() -> Result<PathBuf, String> {
             .iter()
             .all(|p| d.join(p).is_file())
     };
-    if let Ok(d) = std::env::var(BIN_VAR) {
+    let install = format!(
+        "Install the server binaries (Debian/Ubuntu: `apt-get install postgresql`; .ci/run does this), \
+         or point {URL_VAR} at a running server, e.g. {URL_VAR}=postgresql://user@127.0.0.1:5432/db"
+    );
+    if let Some(d) = std::env::var_os(BIN_VAR) {
         let d = PathBuf::from(d);
         return if has_all(&d) {
             Ok(d)
         } else {
             Err(format!(
-                "{BIN_VAR}={} has no initdb, pg_ctl and postgres",
+                "the PostgreSQL tests need a PostgreSQL server, and {BIN_VAR}={} has no initdb, pg_ctl and postgres.\n{install}",
                 d.display()
             ))
         };
@@ -712,9 +716,7 @@ fn find_bin() -> Result<PathBuf, String> {
     }
     Err(format!(
         "the PostgreSQL tests need a PostgreSQL server, and none was found: no initdb, pg_ctl and postgres \
-         in /usr/lib/postgresql/*/bin, in ${BIN_VAR} or on PATH.\n\
-         Install the server binaries (Debian/Ubuntu: `apt-get install postgresql`; .ci/run does this), \
-         or point {URL_VAR} at a running server, e.g. {URL_VAR}=postgresql://user@127.0.0.1:5432/db"
+         in /usr/lib/postgresql/*/bin, in ${BIN_VAR} or on PATH.\n{install}"
     ))
 }
 
