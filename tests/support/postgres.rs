@@ -433,14 +433,11 @@ impl PgServer {
     }
 }
 
-impl Drop for PgServer {
+impl Drop for Local {
+    /// Also on a start that failed half way: whatever was made goes, and
+    /// is gone when the drop returns.
     fn drop(&mut self) {
-        if let Kind::Local(l) = &mut self.kind {
-            let l = l
-                .get_mut()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            l.shutdown();
-        }
+        self.shutdown();
     }
 }
 
