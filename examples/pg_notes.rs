@@ -113,6 +113,15 @@ fn measured<T>(f: impl FnOnce() -> T) -> (T, Duration, usize) {
     (out, d, peak.saturating_sub(base))
 }
 
+/// The 1-minute load average: the measurements share 2 cores with
+/// whatever else runs, and the notes say how busy the machine was.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|s| s.split_whitespace().next().map(str::to_owned))
+        .unwrap_or_else(|| String::from("?"))
+}
+
 fn median<T: Ord + Copy>(v: &[T]) -> T {
     let mut v = v.to_vec();
     v.sort_unstable();
@@ -428,6 +437,7 @@ fn schema_section(server: &pg::PgServer, iters: usize) {
         ms(gen_t)
     );
 
+    let load_before = load_average();
     let db = server.fresh_database("pg_notes");
     let mut c = db.connect();
     c.batch_execute(SCHEMA).unwrap();
@@ -462,93 +472,111 @@ fn schema_section(server: &pg::PgServer, iters: usize) {
     let [mut ld, mut f_ld, mut pglz, mut lz4, mut file] =
         std::array::from_fn(|_| Series::default());
     let tmp = tempfile::tempdir().unwrap();
-    // One warm-up round, not counted, then the measured ones, interleaved
-    // so that drift (autovacuum, checkpoints, the other core's load) falls
-    // on every series alike.
+    // One warm-up round, not counted, then the measured ones. Each round
+    // runs every operation once, starting at a different one, so that
+    // drift (checkpoints: every round writes ~6 bundles of WAL; autovacuum;
+    // the other core's load) falls on every series alike rather than on
+    // whichever always comes after the commits.
+    const OPS: usize = 7;
     for i in 0..=iters {
         let k = i64::try_from(i).unwrap();
         let keep = i > 0;
-        for how in [ChunkWrite::Insert, ChunkWrite::Copy] {
-            let (ok, d, h) = measured(|| commit(&mut c, &s, head, &bundle, how).unwrap());
-            assert!(ok, "the CAS matched");
-            head.version += 1;
-            head.latest += 1;
-            if keep {
-                if how == ChunkWrite::Insert {
-                    c_ins.push(d, h);
-                } else {
-                    c_copy.push(d, h);
+        for op in (0..OPS).map(|j| (i + j) % OPS) {
+            match op {
+                0 | 1 => {
+                    let how = if op == 0 {
+                        ChunkWrite::Insert
+                    } else {
+                        ChunkWrite::Copy
+                    };
+                    let (ok, d, h) = measured(|| commit(&mut c, &s, head, &bundle, how).unwrap());
+                    assert!(ok, "the CAS matched");
+                    head.version += 1;
+                    head.latest += 1;
+                    if keep {
+                        if op == 0 { &mut c_ins } else { &mut c_copy }.push(d, h);
+                    }
+                    let (back, d, h) = measured(|| load(&mut c, &s).unwrap());
+                    assert!(back == bundle, "the load returns the committed bytes");
+                    drop(back);
+                    if keep {
+                        ld.push(d, h);
+                    }
+                    // Keep the previous epoch, as a store would; prune the rest.
+                    c.execute(
+                        "DELETE FROM epochs WHERE shard = $1::int8 AND epoch < $2::int8",
+                        &[&SHARD, &(head.latest - 1)],
+                    )
+                    .unwrap();
+                }
+                2 => {
+                    let (_, d, h) = measured(|| {
+                        floor_commit(
+                            &mut c,
+                            &floor_ins,
+                            floor_copy,
+                            2 * k,
+                            &bundle,
+                            ChunkWrite::Insert,
+                        );
+                    });
+                    if keep {
+                        f_ins.push(d, h);
+                    }
+                    let (back, d, h) =
+                        measured(|| load_floor(&mut c, &floor_sel, 2 * k, bundle.len()));
+                    assert!(back == bundle);
+                    drop(back);
+                    if keep {
+                        f_ld.push(d, h);
+                    }
+                    c.execute("DELETE FROM floor_chunks WHERE k <> $1::int8", &[&(2 * k)])
+                        .unwrap();
+                }
+                3 => {
+                    let (_, d, h) = measured(|| {
+                        floor_commit(
+                            &mut c,
+                            &floor_ins,
+                            floor_copy,
+                            2 * k + 1,
+                            &bundle,
+                            ChunkWrite::Copy,
+                        );
+                    });
+                    if keep {
+                        f_copy.push(d, h);
+                    }
+                    c.execute(
+                        "DELETE FROM floor_chunks WHERE k <> $1::int8",
+                        &[&(2 * k + 1)],
+                    )
+                    .unwrap();
+                }
+                4 | 5 => {
+                    let ins = if op == 4 { &pglz_ins } else { &lz4_ins };
+                    let (_, d, h) =
+                        measured(|| floor_commit(&mut c, ins, "", k, &bundle, ChunkWrite::Insert));
+                    if keep {
+                        if op == 4 { &mut pglz } else { &mut lz4 }.push(d, h);
+                    }
+                    c.batch_execute("TRUNCATE pglz_chunks, lz4_chunks").unwrap();
+                }
+                _ => {
+                    let path = tmp.path().join(format!("epoch-{k}"));
+                    let (_, d, h) = measured(|| {
+                        let mut f = std::fs::File::create(&path).unwrap();
+                        f.write_all(&bundle).unwrap();
+                        f.sync_all().unwrap();
+                        std::fs::File::open(tmp.path()).unwrap().sync_all().unwrap();
+                    });
+                    if keep {
+                        file.push(d, h);
+                    }
+                    std::fs::remove_file(&path).unwrap();
                 }
             }
-            let (back, d, h) = measured(|| load(&mut c, &s).unwrap());
-            assert!(back == bundle, "the load returns the committed bytes");
-            drop(back);
-            if keep {
-                ld.push(d, h);
-            }
-            // Keep the previous epoch, as a store would; prune the rest.
-            c.execute(
-                "DELETE FROM epochs WHERE shard = $1::int8 AND epoch < $2::int8",
-                &[&SHARD, &(head.latest - 1)],
-            )
-            .unwrap();
         }
-        let (_, d, h) = measured(|| {
-            floor_commit(
-                &mut c,
-                &floor_ins,
-                floor_copy,
-                2 * k,
-                &bundle,
-                ChunkWrite::Insert,
-            )
-        });
-        if keep {
-            f_ins.push(d, h);
-        }
-        let (back, d, h) = measured(|| load_floor(&mut c, &floor_sel, 2 * k, bundle.len()));
-        assert!(back == bundle);
-        drop(back);
-        if keep {
-            f_ld.push(d, h);
-        }
-        let (_, d, h) = measured(|| {
-            floor_commit(
-                &mut c,
-                &floor_ins,
-                floor_copy,
-                2 * k + 1,
-                &bundle,
-                ChunkWrite::Copy,
-            );
-        });
-        if keep {
-            f_copy.push(d, h);
-        }
-        c.execute("DELETE FROM floor_chunks WHERE k < $1::int8", &[&(2 * k)])
-            .unwrap();
-        let (_, d, h) =
-            measured(|| floor_commit(&mut c, &pglz_ins, "", k, &bundle, ChunkWrite::Insert));
-        if keep {
-            pglz.push(d, h);
-        }
-        let (_, d, h) =
-            measured(|| floor_commit(&mut c, &lz4_ins, "", k, &bundle, ChunkWrite::Insert));
-        if keep {
-            lz4.push(d, h);
-        }
-        c.batch_execute("TRUNCATE pglz_chunks, lz4_chunks").unwrap();
-        let path = tmp.path().join(format!("epoch-{k}"));
-        let (_, d, h) = measured(|| {
-            let mut f = std::fs::File::create(&path).unwrap();
-            f.write_all(&bundle).unwrap();
-            f.sync_all().unwrap();
-            std::fs::File::open(tmp.path()).unwrap().sync_all().unwrap();
-        });
-        if keep {
-            file.push(d, h);
-        }
-        std::fs::remove_file(&path).unwrap();
     }
     // What compression buys on this bundle: one more lz4 and pglz copy,
     // measured as stored.
@@ -590,6 +618,10 @@ fn schema_section(server: &pg::PgServer, iters: usize) {
         assert!(back == bundle);
     });
 
+    println!(
+        "load average (1 min) before: {load_before}, after: {}\n",
+        load_average()
+    );
     println!("| operation | median | min – max | vs floor | client peak heap |");
     println!("| --- | --- | --- | --- | --- |");
     println!(
@@ -999,6 +1031,24 @@ fn lock_section(server: &pg::PgServer) {
     let limit = Duration::from_secs(8);
     println!(
         "holder stopped (SIGSTOP), keepalives on both sides: {}",
+        held_for(wait_for_lock(&mut probe, limit), limit)
+    );
+    h.signal("CONT");
+    println!("  resumed holder's next query: {}", h.ping());
+    h.signal("KILL");
+    let _ = h.child.wait();
+    let _ = wait_for_lock(&mut probe, Duration::from_secs(5));
+
+    // A frozen holder is invisible to TCP. The server can end an idle
+    // session itself (idle_session_timeout, PostgreSQL 14+), which a live
+    // owner avoids by using its lock connection more often than that.
+    let mut h = Holder::spawn(
+        &format!("{ka_url}&{SERVER_KA}%20-c%20idle_session_timeout%3D3000"),
+        None,
+    );
+    h.signal("STOP");
+    println!(
+        "holder stopped (SIGSTOP), the session's idle_session_timeout=3000: {}",
         held_for(wait_for_lock(&mut probe, limit), limit)
     );
     h.signal("CONT");
