@@ -19,6 +19,7 @@
 //! ```text
 //! cargo run --release --features postgres --example pg_notes            # all
 //! cargo run --release --features postgres --example pg_notes -- --iters 9 --only schema
+//! cargo run --release --features postgres --example pg_notes -- --only schema --floor-prune delete
 //! ```
 //!
 //! Experiment code, kept so that the notes can be re-measured; nothing here
@@ -412,7 +413,7 @@ impl Series {
     }
 }
 
-fn schema_section(server: &pg::PgServer, iters: usize) {
+fn schema_section(server: &pg::PgServer, iters: usize, floor_by_delete: bool) {
     println!("## 1. The proposed schema, a real large-shard bundle\n");
     let (bundle, gen_t) = {
         let t = Instant::now();
@@ -462,6 +463,19 @@ fn schema_section(server: &pg::PgServer, iters: usize) {
         .prepare("INSERT INTO lz4_chunks (k, seq, data) VALUES ($1::int8, $2::int4, $3::bytea)")
         .unwrap();
     let floor_copy = "COPY floor_chunks (k, seq, data) FROM STDIN (FORMAT binary)";
+    // The floor's rows go after each measurement, outside the timing: by
+    // default the table is emptied (TRUNCATE: the next floor writes into a
+    // fresh, empty relation, the least work the server can do); with
+    // --floor-prune delete, they are deleted like a store's prune, leaving
+    // dead tuples and free space for the next insert to find.
+    let prune_floor = |c: &mut Client, keep_k: i64| {
+        if floor_by_delete {
+            c.execute("DELETE FROM floor_chunks WHERE k <> $1::int8", &[&keep_k])
+                .unwrap();
+        } else {
+            c.batch_execute("TRUNCATE floor_chunks").unwrap();
+        }
+    };
 
     let mut head = Head {
         version: 1,
@@ -530,8 +544,7 @@ fn schema_section(server: &pg::PgServer, iters: usize) {
                     if keep {
                         f_ld.push(d, h);
                     }
-                    c.execute("DELETE FROM floor_chunks WHERE k <> $1::int8", &[&(2 * k)])
-                        .unwrap();
+                    prune_floor(&mut c, 2 * k);
                 }
                 3 => {
                     let (_, d, h) = measured(|| {
@@ -547,11 +560,7 @@ fn schema_section(server: &pg::PgServer, iters: usize) {
                     if keep {
                         f_copy.push(d, h);
                     }
-                    c.execute(
-                        "DELETE FROM floor_chunks WHERE k <> $1::int8",
-                        &[&(2 * k + 1)],
-                    )
-                    .unwrap();
+                    prune_floor(&mut c, 2 * k + 1);
                 }
                 4 | 5 => {
                     let ins = if op == 4 { &pglz_ins } else { &lz4_ins };
@@ -1205,7 +1214,11 @@ fn main() {
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
     if want("schema") {
-        schema_section(server, iters);
+        schema_section(
+            server,
+            iters,
+            arg("--floor-prune").as_deref() == Some("delete"),
+        );
     }
     if want("lost") {
         lost_connection_section(server);
