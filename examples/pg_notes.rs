@@ -37,7 +37,7 @@ use std::time::{Duration, Instant};
 
 use caelmor_persist::format::DIGEST_LEN;
 use caelmor_persist::reference::{Reference, ShardSpec};
-use caelmor_persist::{MemStore, Save, ShardId, Store};
+use caelmor_persist::{MemStore, Save, ShardId};
 use postgres::binary_copy::BinaryCopyInWriter;
 use postgres::fallible_iterator::FallibleIterator;
 use postgres::types::{ToSql, Type};

@@ -21,9 +21,9 @@ use std::time::Instant;
 
 use caelmor_persist::format::{ItemEntry, MAX_DEPTH, RESERVE_PER_BYTE};
 use caelmor_persist::{
-    ItemId, ItemLocation, ItemRecord, Loaded, MemStore, NpcId, NpcRecord, Part, PlayerId,
-    PlayerRecord, QuestId, QuestRecord, Rejection, RejectionCode, Restore, Save, Schema,
-    ServerAuthority, Start, Store, System, VerifyOptions, WorldRecord, ZoneId, verify,
+    ItemId, ItemLocation, ItemRecord, MemStore, NpcId, NpcRecord, Part, PlayerId, PlayerRecord,
+    QuestId, QuestRecord, Rejection, RejectionCode, Save, Schema, ServerAuthority, Summary, System,
+    VerifyOptions, WorldRecord, ZoneId, verify, verify_as,
 };
 use common::{Bundle, EPOCH, Header, SHARD, Section, empty, enc};
 use serde::{Deserialize, Serialize};
@@ -240,9 +240,13 @@ fn deep_authority() -> ServerAuthority<Deep> {
         .expect("MemStore claims are infallible")
 }
 
-/// Typed open of `bytes` under the deep schema, as `SHARD` at `EPOCH`.
-fn open_deep(bytes: Vec<u8>) -> Result<Restore<Deep, Start>, Rejection> {
-    Restore::open(Loaded::new(bytes, EPOCH), &deep_authority())
+/// Typed open of `bytes` under the deep schema, as `SHARD` at `EPOCH`:
+/// every rule a store's load checks, records decoded.
+fn open_deep(bytes: Vec<u8>) -> Result<Summary, Rejection> {
+    verify_as::<Deep>(
+        &bytes,
+        &VerifyOptions::new().expect_shard(SHARD).expect_epoch(EPOCH),
+    )
 }
 
 /// Every piece of a deep-schema bundle, as raw parts to be edited.
@@ -612,16 +616,12 @@ fn records_at_the_depth_limit_open_and_one_level_more_does_not() {
         .expect("a consistent shard")
         .seal();
     let bytes = sealed.into_bytes();
-    let restore = Restore::open(Loaded::new(bytes.clone(), EPOCH), &authority)
-        .expect("records at the limit open");
+    let summary = open_deep(bytes.clone()).expect("records at the limit open");
     assert!(
-        restore.summary().sections[System::Item.position()].payload_bytes > 256 * 1024,
+        summary.sections[System::Item.position()].payload_bytes > 256 * 1024,
         "the item records are decoded on the second thread"
     );
-    assert_eq!(
-        restore.summary().sections[System::Item.position()].records,
-        2200
-    );
+    assert_eq!(summary.sections[System::Item.position()].records, 2200);
 
     // One level more, written by hand (the save chain does not measure
     // depth): refused, in each section that can nest.
