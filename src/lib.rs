@@ -173,6 +173,8 @@ pub use store::{
     KeyFingerprint, Loaded, MemBackend, MemStore, ShardDir, Store, StoreConfig, StoreError,
     StoredBundle, StoredEpoch, Swap, read_bundle_file,
 };
+#[cfg(feature = "postgres")]
+pub use store::{Keepalives, OwnerSession, PgBackend, PgError, PgOptions, PgStore};
 pub use system::System;
 
 #[cfg(feature = "conformance")]

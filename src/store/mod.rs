@@ -23,12 +23,16 @@ mod error;
 mod file;
 mod loaded;
 mod mem;
+#[cfg(feature = "postgres")]
+mod pg;
 
 pub use backend::{Backend, EpochRecord, Head, KeyFingerprint, StoredEpoch, Swap};
 pub use error::{CommitError, StoreError};
 pub use file::{FileBackend, FileStore, ShardDir, read_bundle_file};
 pub use loaded::{Loaded, StoredBundle};
 pub use mem::{MemBackend, MemStore};
+#[cfg(feature = "postgres")]
+pub use pg::{Keepalives, OwnerSession, PgBackend, PgError, PgOptions, PgStore};
 
 use core::fmt;
 use core::marker::PhantomData;
