@@ -1184,6 +1184,39 @@ enum Outcome {
     FailedBeforeCommit,
 }
 
+/// A server whose default is `synchronous_commit = off` (and a WAL writer
+/// that waits 10 s) would acknowledge a commit that a crash right after
+/// loses: the store turns it back on for its own sessions, so an
+/// acknowledged commit survives an immediate stop.
+#[test]
+fn an_acknowledged_commit_survives_a_crash_even_where_commits_are_asynchronous_by_default() {
+    let server = pg::PgServer::throwaway_with(&[
+        ("synchronous_commit", "off"),
+        ("wal_writer_delay", "10000"),
+        ("wal_buffers", "'64MB'"),
+    ]);
+    let url = server.url();
+    let setting: String = server
+        .connect()
+        .query_one("SHOW synchronous_commit", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(setting, "off", "the server's default");
+    let mut s = PgStore::<Reference>::connect(&url, ShardId(1)).unwrap();
+    let mut authority = s.claim().unwrap();
+    for _ in 0..3 {
+        s.commit(seal(&authority), &mut authority).unwrap();
+    }
+    server.stop_immediate();
+    server.restart();
+    let after = PgStore::<Reference>::connect(&url, ShardId(1)).unwrap();
+    assert_eq!(
+        after.latest_epoch().unwrap(),
+        Some(Epoch(3)),
+        "an acknowledged commit was lost in the crash"
+    );
+}
+
 // ---------------------------------------------------------------------------
 // The tokio caveat, as the docs state it.
 
