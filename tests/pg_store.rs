@@ -750,6 +750,10 @@ mod proxy {
         AfterForwarding,
         /// The server never gets `COMMIT`.
         Swallowing,
+        /// Nothing more passes either way, and the connection stays open
+        /// until released: a writer frozen (or partitioned) inside its
+        /// transaction.
+        Freeze,
     }
 
     #[derive(Default)]
@@ -757,6 +761,7 @@ mod proxy {
         armed: Option<Cut>,
         refuse: bool,
         cuts: u32,
+        released: bool,
     }
 
     pub struct Proxy {
@@ -796,6 +801,11 @@ mod proxy {
 
         pub fn cuts(&self) -> u32 {
             self.state.lock().unwrap().cuts
+        }
+
+        /// Ends a frozen connection.
+        pub fn release(&self) {
+            self.state.lock().unwrap().released = true;
         }
     }
 
@@ -847,13 +857,16 @@ mod proxy {
                     let start_in_buf = at.saturating_sub(tail.len());
                     let send = match how {
                         Cut::AfterForwarding => &buf[..end_in_buf],
-                        Cut::Swallowing => &buf[..start_in_buf],
+                        Cut::Swallowing | Cut::Freeze => &buf[..start_in_buf],
                     };
                     let _ = s_out.write_all(send);
                     let _ = s_out.flush();
                     if how == Cut::AfterForwarding {
                         // Let the server commit before the cut.
                         std::thread::sleep(Duration::from_millis(300));
+                    }
+                    while how == Cut::Freeze && !state.lock().unwrap().released {
+                        std::thread::sleep(Duration::from_millis(10));
                     }
                     let _ = s_out.shutdown(Shutdown::Both);
                     let _ = c_in.shutdown(Shutdown::Both);
@@ -872,6 +885,10 @@ mod proxy {
 
 /// A store whose connections all go through a fresh proxy.
 fn proxied(shard: ShardId) -> (proxy::Proxy, PgStore<Reference>) {
+    proxied_with(shard, PgOptions::new())
+}
+
+fn proxied_with(shard: ShardId, options: PgOptions) -> (proxy::Proxy, PgStore<Reference>) {
     let config: postgres::Config = url().parse().unwrap();
     let host = match &config.get_hosts()[0] {
         postgres::config::Host::Tcp(h) => h.clone(),
@@ -888,9 +905,12 @@ fn proxied(shard: ShardId) -> (proxy::Proxy, PgStore<Reference>) {
     if let Some(pw) = config.get_password() {
         conn.push_str(&format!(" password='{}'", String::from_utf8_lossy(pw)));
     }
-    let s = PgStore::connect_with(&conn, shard, StoreConfig::new().retain(1 << 20))
-        .expect("connect through the proxy");
-    (p, s)
+    let backend =
+        PgBackend::connect_with(&conn, shard, options).expect("connect through the proxy");
+    (
+        p,
+        PgStore::with_backend(backend, StoreConfig::new().retain(1 << 20)),
+    )
 }
 
 /// Epochs stored for `shard`, with their digests, read from the outside.
@@ -993,6 +1013,72 @@ fn a_commit_that_cannot_be_settled_says_so_and_its_retry_settles_it() {
         s.commit(seal(&authority), &mut authority)
             .expect("and the next epoch");
     }
+}
+
+/// A writer frozen inside its commit's transaction (a paused process, a
+/// partition the keepalives cannot see because the proxy's TCP is alive)
+/// holds the head's row lock. The server ends its session after the
+/// idle-in-transaction timeout, so the next owner's claim goes through
+/// instead of waiting out its lock timeout; the thawed writer is fenced.
+#[test]
+fn a_writer_frozen_mid_transaction_does_not_block_failover() {
+    let shard = new_shard();
+    let (proxy, mut frozen) = proxied_with(
+        shard,
+        PgOptions::new().idle_in_transaction_timeout(Duration::from_secs(1)),
+    );
+    let mut old = frozen.claim().unwrap();
+    let sealed = seal(&old);
+    let holder = frozen.backend().owner_session().unwrap().unwrap().pid;
+    proxy.arm(proxy::Cut::Freeze);
+    let (done, result) = mpsc::channel();
+    std::thread::spawn(move || {
+        let r = frozen.commit(sealed, &mut old).map(|c| c.epoch);
+        let _ = done.send(r.map_err(|e| e.error));
+    });
+    let t = Instant::now();
+    while proxy.cuts() == 0 {
+        assert!(
+            t.elapsed() < Duration::from_secs(20),
+            "never reached COMMIT"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    // Failover: end the frozen owner's lock session, claim.
+    let mut c = sql();
+    let backend = PgBackend::connect_with(
+        &url(),
+        shard,
+        PgOptions::new().lock_timeout(Duration::from_secs(8)),
+    )
+    .unwrap();
+    let mut next = PgStore::<Reference>::with_backend(backend, StoreConfig::new());
+    let t = Instant::now();
+    let mut current = loop {
+        match next.claim() {
+            Ok(a) => break a,
+            Err(e) if e.code() == "E-STORE-CLAIMED" => {
+                c.execute("SELECT pg_terminate_backend($1)", &[&holder])
+                    .unwrap();
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            Err(e) => panic!("the claim after {:?}: {e}", t.elapsed()),
+        }
+    };
+    let took = t.elapsed();
+    assert!(took < Duration::from_secs(5), "the claim waited {took:?}");
+    next.commit(seal(&current), &mut current).unwrap();
+    // The frozen writer thaws: its commit never landed, and it is told so.
+    proxy.release();
+    let r = result.recv_timeout(Duration::from_secs(30)).unwrap();
+    let e = r.expect_err("a frozen, superseded writer's commit");
+    assert_eq!(e.code(), "E-STORE-FENCED", "{e:?}");
+    assert_eq!(next.latest_epoch().unwrap(), Some(Epoch(1)));
+    assert_eq!(
+        next.head().unwrap().unwrap().latest.unwrap().fence,
+        current.fence()
+    );
+    println!("frozen writer: the next owner claimed after {took:?}");
 }
 
 // ---------------------------------------------------------------------------
