@@ -11,6 +11,8 @@
 //! cargo run --release --example bench_report                 # the full report (large shard)
 //! cargo run --release --example bench_report -- --quick      # medium shard, fewer iterations
 //! cargo run --release --example bench_report -- --dir /mnt/x # where the files go
+//! cargo run --release --features postgres --example bench_report             # + PgStore rows
+//! cargo run --release --features postgres --example bench_report -- --pg-only # only those
 //! ```
 //!
 //! Heap is measured with a counting global allocator: the peak of live bytes
@@ -18,6 +20,10 @@
 
 #[path = "../benches/support/mod.rs"]
 mod support;
+
+#[cfg(feature = "postgres")]
+#[path = "bench_report/pg.rs"]
+mod pg;
 
 use std::alloc::{GlobalAlloc, Layout, System as SystemAlloc};
 use std::hint::black_box;
@@ -152,21 +158,26 @@ fn mib(bytes: usize) -> String {
 
 struct Args {
     quick: bool,
+    pg_only: bool,
     dir: Option<PathBuf>,
 }
 
 fn args() -> Args {
     let mut out = Args {
         quick: false,
+        pg_only: false,
         dir: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
         match a.as_str() {
             "--quick" => out.quick = true,
+            "--pg-only" if cfg!(feature = "postgres") => out.pg_only = true,
             "--dir" => out.dir = it.next().map(PathBuf::from),
             other => {
-                eprintln!("usage: bench_report [--quick] [--dir PATH]   (unknown: {other})");
+                eprintln!(
+                    "usage: bench_report [--quick] [--dir PATH] [--pg-only (feature postgres)]   (unknown: {other})"
+                );
                 std::process::exit(2);
             }
         }
@@ -236,6 +247,11 @@ fn main() {
     println!();
 
     let mut verdicts = Vec::new();
+    if args.pg_only {
+        pg_rows(name, &shard, &bundle, iters, &mem, dir, &mut verdicts);
+        print_targets(&verdicts);
+        return;
+    }
 
     // --- The three floors -------------------------------------------------
     let mut seal_op = || {
@@ -595,6 +611,8 @@ fn main() {
         note: String::new(),
     });
 
+    pg_rows(name, &shard, &bundle, iters, &mem, dir, &mut verdicts);
+
     // --- Growth -------------------------------------------------------------------
     drop(shard);
     let factors: &[usize] = &[1, 4, 16];
@@ -699,11 +717,35 @@ fn main() {
     }
     println!();
 
+    print_targets(&verdicts);
+}
+
+/// The PgStore rows (issue 12), when built with the `postgres` feature.
+fn pg_rows(
+    name: &str,
+    shard: &Shard,
+    bundle: &[u8],
+    iters: usize,
+    mem: &caelmor_persist::MemStore<caelmor_persist::reference::Reference>,
+    dir: &Path,
+    verdicts: &mut Vec<Verdict>,
+) {
+    #[cfg(feature = "postgres")]
+    pg::section(name, shard, bundle, iters, mem, dir, verdicts);
+    #[cfg(not(feature = "postgres"))]
+    {
+        let _ = (name, shard, bundle, iters, mem, dir, verdicts);
+        println!("(PgStore rows: build with `--features postgres`)");
+        println!();
+    }
+}
+
+fn print_targets(verdicts: &[Verdict]) {
     println!("## Targets");
     println!();
     println!("| target | measured | verdict | note |");
     println!("| --- | ---: | --- | --- |");
-    for v in &verdicts {
+    for v in verdicts {
         println!(
             "| {} | {:.2}× | {} | {} |",
             v.name,
