@@ -67,7 +67,12 @@
 //! directory per shard, one file per epoch, commits made durable with
 //! write-temp, fsync, rename, fsync-directory, and an OS lock that makes one
 //! process the shard's authority. [`MemStore`] keeps the same contract in
-//! memory, for tests and examples.
+//! memory, for tests and examples. `PgStore` (feature `postgres`) keeps
+//! shards in PostgreSQL for servers on several hosts, one owner at a time,
+//! with failover; its operations guide is the `deployment` page
+//! (`docs/deployment.md`). Any other storage plugs in through the public
+//! [`Backend`] trait, and the `conformance` suite (feature `conformance`)
+//! checks it.
 //!
 //! ## Cores
 //!
@@ -156,6 +161,13 @@ mod verify;
 
 #[cfg(feature = "reference")]
 pub mod reference;
+
+/// Running `PgStore` in production: one owner per shard, what the fence
+/// guarantees and what the advisory lock only signals, failover step by
+/// step, keepalives, connection poolers, tokio (`docs/deployment.md`).
+#[cfg(feature = "postgres")]
+#[doc = include_str!("../docs/deployment.md")]
+pub mod deployment {}
 
 pub use authority::ServerAuthority;
 pub use format::DigestKey;

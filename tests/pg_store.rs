@@ -564,6 +564,18 @@ fn one_owner_at_a_time_and_a_resumed_stale_owner_is_fenced() {
         ("2", "1", "2", "3000", "0"),
         "{session:?}"
     );
+    // The runbook's query (docs/deployment.md) finds the owner's session.
+    let found: Vec<i32> = sql()
+        .query(
+            "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 1 \
+             AND ((classid::int8 << 32) | objid::int8) = $1::int8",
+            &[&first.backend().owner_lock_key()],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(found, vec![session.pid]);
     // A second owner is refused while the first holds the lock, and its
     // refusal changes nothing.
     let mut second = store(shard);
@@ -684,6 +696,11 @@ fn no_password_in_locations_messages_or_debug() {
     );
     assert!(!all.contains(secret), "{all}");
     assert!(e.to_string().contains("127.0.0.1:1/nowhere"), "{e}");
+    // No TLS is built in: a URL that requires it is refused, never
+    // silently downgraded.
+    let e = PgStore::<Reference>::connect(&format!("{}?sslmode=require", url()), ShardId(1))
+        .unwrap_err();
+    assert_eq!(e.code(), "E-STORE-BACKEND", "{e}");
     // An unreadable URL is not echoed at all.
     let e =
         PgStore::<Reference>::connect(&format!("postgresql://u:{secret}@h/db?bogus=1"), ShardId(1))
