@@ -152,6 +152,7 @@ mod shape;
 mod state;
 mod store;
 mod system;
+mod trace;
 mod verify;
 
 #[cfg(feature = "reference")]

@@ -135,6 +135,12 @@ impl<S: Schema, St: State> Restore<S, St> {
     where
         St: RestoreComplete<S>,
     {
+        crate::trace::span!(
+            "activate",
+            shard = self.opened.summary.shard.0,
+            epoch = self.opened.summary.epoch.0,
+            fence = authority.fence.0
+        );
         if authority.token != self.authority {
             return Err(ActivationError::ForeignAuthority);
         }
@@ -179,6 +185,12 @@ impl<S: Schema> Restore<S, Start> {
     /// or has been superseded since.
     pub fn open(loaded: Loaded<S>, authority: &ServerAuthority<S>) -> Result<Self, RestoreError> {
         let (store, fence, opened) = loaded.into_parts();
+        crate::trace::span!(
+            "restore",
+            shard = opened.summary.shard.0,
+            epoch = opened.summary.epoch.0,
+            fence = fence.0
+        );
         if store != authority.store {
             return Err(RestoreError::ForeignStore);
         }

@@ -364,6 +364,7 @@ impl<S: Schema, B: Backend> Store<S, B> {
     /// fence; `E-STORE-CONTENDED` if other writers kept changing the head;
     /// a backend error.
     pub fn claim(&mut self) -> Result<ServerAuthority<S>, StoreError> {
+        crate::trace::span!("claim", shard = self.shard().0, location = %self.backend.location());
         self.backend.lock()?;
         for _ in 0..CLAIM_ATTEMPTS {
             let head = self.backend.head()?;
@@ -383,6 +384,11 @@ impl<S: Schema, B: Backend> Store<S, B> {
                 }
             };
             if self.backend.claim(head.as_ref(), &next)? == Swap::Done {
+                crate::trace::event!(
+                    fence = next.fence.0,
+                    latest = next.latest.map(|l| l.epoch.0),
+                    "claimed"
+                );
                 self.saw(next.fence);
                 self.claimed = true;
                 self.remove_leftovers(&next);
@@ -437,13 +443,24 @@ impl<S: Schema, B: Backend> Store<S, B> {
         authority: &mut ServerAuthority<S>,
     ) -> Result<Committed, CommitError<S>> {
         let sealed = bundle.into_sealed();
+        crate::trace::span!(
+            "commit",
+            shard = sealed.shard().0,
+            epoch = sealed.epoch().0,
+            fence = sealed.fence().0,
+            bytes = sealed.bytes().len()
+        );
         match self.try_commit(&sealed, authority) {
             Ok(committed) => {
                 authority.committed(committed.epoch);
                 self.prune(committed.epoch);
+                crate::trace::event!("committed");
                 Ok(committed)
             }
-            Err(error) => Err(CommitError::new(error, sealed)),
+            Err(error) => {
+                crate::trace::event!(code = error.code(), "commit refused: {error}");
+                Err(CommitError::new(error, sealed))
+            }
         }
     }
 
@@ -569,6 +586,7 @@ impl<S: Schema, B: Backend> Store<S, B> {
     /// `E-STORE-SCHEMA` if the latest was written under another schema;
     /// `E-STORE-KEY` if the shard is keyed otherwise; a backend error.
     pub fn load_latest(&self) -> Result<Option<Loaded<S>>, StoreError> {
+        crate::trace::span!("load", shard = self.shard().0, location = %self.backend.location());
         let Some(head) = self.head()? else {
             self.headless()?;
             return Ok(None);
@@ -589,6 +607,18 @@ impl<S: Schema, B: Backend> Store<S, B> {
                 rejection,
             )
         })?;
+        crate::trace::event!(
+            epoch = latest.epoch.0,
+            fence = head.fence.0,
+            bytes = bytes.len(),
+            records = opened
+                .summary
+                .sections
+                .iter()
+                .map(|s| s.records)
+                .sum::<u64>(),
+            "loaded and verified"
+        );
         Ok(Some(Loaded::new(opened, self.id, head.fence)))
     }
 
