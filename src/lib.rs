@@ -31,7 +31,7 @@
 //!
 //! // Claiming the shard mints the server's authority.
 //! let mut store = MemStore::<Reference>::new(ShardId(1));
-//! let mut authority = store.claim()?;
+//! let authority = store.claim()?;
 //!
 //! // Save: one atomic bundle, in the canon's order.
 //! let sealed = Save::begin(&authority)
@@ -41,7 +41,7 @@
 //!     .items(&world.items)?
 //!     .quests(&world.quests)?
 //!     .seal();
-//! store.commit(sealed, &mut authority)?;
+//! store.commit(sealed, &authority)?;
 //!
 //! // Restore: the latest committed epoch, verified in full, restored in the
 //! // same order, dormant until all five systems are activated together.
@@ -89,7 +89,7 @@
 //! # use caelmor_persist::reference::{Reference, ShardSpec};
 //! # let world = ShardSpec::small().generate(7);
 //! # let mut store = MemStore::<Reference>::new(ShardId(1));
-//! # let mut authority = store.claim().unwrap();
+//! # let authority = store.claim().unwrap();
 //! // World before players: Stage 21.2 §5 allows no other order.
 //! let save = Save::begin(&authority).world(&world.zones);
 //! ```
@@ -99,10 +99,10 @@
 //! # use caelmor_persist::reference::{Reference, ShardSpec};
 //! # let world = ShardSpec::small().generate(7);
 //! # let mut store = MemStore::<Reference>::new(ShardId(1));
-//! # let mut authority = store.claim().unwrap();
+//! # let authority = store.claim().unwrap();
 //! // Committing a partial save: "call .world(..) next …"
 //! let partial = Save::begin(&authority).players(&world.players).unwrap();
-//! store.commit(partial, &mut authority);
+//! store.commit(partial, &authority);
 //! ```
 //!
 //! The full list, one misuse per file with the compiler's message, is the

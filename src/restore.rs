@@ -57,10 +57,10 @@ use crate::verify::Summary;
 ///
 /// # let shard = ShardSpec::small().generate(1);
 /// # let mut store = MemStore::<Reference>::new(ShardId(1));
-/// # let mut authority = store.claim()?;
+/// # let authority = store.claim()?;
 /// # let sealed = Save::begin(&authority).players(&shard.players)?.world(&shard.zones)?
 /// #     .npcs(&shard.npcs)?.items(&shard.items)?.quests(&shard.quests)?.seal();
-/// # store.commit(sealed, &mut authority)?;
+/// # store.commit(sealed, &authority)?;
 /// let loaded = store.load_latest()?.expect("one epoch was committed");
 /// let active = Restore::open(loaded, &authority)?
 ///     .players()

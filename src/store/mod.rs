@@ -200,7 +200,7 @@ const CLAIM_ATTEMPTS: usize = 8;
 ///
 /// let world = ShardSpec::small().generate(7);
 /// let mut store = MemStore::<Reference>::new(ShardId(1));
-/// let mut authority = store.claim()?;
+/// let authority = store.claim()?;
 /// let sealed = Save::begin(&authority)
 ///     .players(&world.players)?
 ///     .world(&world.zones)?
@@ -208,7 +208,7 @@ const CLAIM_ATTEMPTS: usize = 8;
 ///     .items(&world.items)?
 ///     .quests(&world.quests)?
 ///     .seal();
-/// let committed = store.commit(sealed, &mut authority)?;
+/// let committed = store.commit(sealed, &authority)?;
 /// assert_eq!(committed.epoch.get(), 1);
 ///
 /// let loaded = store.load_latest()?.expect("epoch 1 was committed");
@@ -432,6 +432,11 @@ impl<S: Schema, B: Backend> Store<S, B> {
     /// [`Save`](crate::Save) does not compile, and the message names the step
     /// still missing.
     ///
+    /// The authority is taken by shared reference: a server that seals on its
+    /// game thread and commits on another can keep the authority in an `Arc`
+    /// and the store behind a `Mutex` (see `examples/async_server.rs`). A
+    /// successful commit advances the authority's next epoch.
+    ///
     /// # Errors
     /// `E-STORE-SHARD`, `E-STORE-AUTHORITY` (minted or sealed by another
     /// store), `E-STORE-FENCED` (superseded), `E-STORE-EPOCH` (not the next
@@ -440,7 +445,7 @@ impl<S: Schema, B: Backend> Store<S, B> {
     pub fn commit<C: Committable<S>>(
         &mut self,
         bundle: C,
-        authority: &mut ServerAuthority<S>,
+        authority: &ServerAuthority<S>,
     ) -> Result<Committed, CommitError<S>> {
         let sealed = bundle.into_sealed();
         crate::trace::span!(

@@ -745,7 +745,7 @@ impl Backend for FileBackend {
 /// let world = ShardSpec::small().generate(7);
 ///
 /// let mut store = FileStore::<Reference>::open(root.path(), ShardId(1))?;
-/// let mut authority = store.claim()?;
+/// let authority = store.claim()?;
 /// let sealed = Save::begin(&authority)
 ///     .players(&world.players)?
 ///     .world(&world.zones)?
@@ -753,7 +753,7 @@ impl Backend for FileBackend {
 ///     .items(&world.items)?
 ///     .quests(&world.quests)?
 ///     .seal();
-/// store.commit(sealed, &mut authority)?;
+/// store.commit(sealed, &authority)?;
 ///
 /// // While this store lives, nobody else can claim the shard.
 /// let mut rival = FileStore::<Reference>::open(root.path(), ShardId(1))?;
