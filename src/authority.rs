@@ -35,7 +35,8 @@ pub(crate) fn unique_token() -> u64 {
 /// minting process it knows at once ([`is_current`](Self::is_current)),
 /// elsewhere at the store's next read of the shard's head.
 ///
-/// ```
+#[cfg_attr(feature = "reference", doc = "```")]
+#[cfg_attr(not(feature = "reference"), doc = "```ignore")]
 /// use caelmor_persist::{Epoch, MemStore, ShardId};
 /// # use caelmor_persist::reference::Reference;
 /// let mut store = MemStore::<Reference>::new(ShardId(1));

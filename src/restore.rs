@@ -51,7 +51,8 @@ use crate::verify::Summary;
 /// are inside the chain, where no code can read, change or act on them.
 /// [`activate`](Restore::activate) releases all five together, or none.
 ///
-/// ```
+#[cfg_attr(feature = "reference", doc = "```")]
+#[cfg_attr(not(feature = "reference"), doc = "```ignore")]
 /// use caelmor_persist::{MemStore, Restore, Save, ShardId};
 /// use caelmor_persist::reference::{Reference, ShardSpec};
 ///

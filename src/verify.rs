@@ -270,7 +270,8 @@ pub fn verify(bytes: &[u8], options: &VerifyOptions) -> Result<Verified, Rejecti
 /// The first rule that fails, in the order of the [format
 /// specification](crate::format).
 ///
-/// ```
+#[cfg_attr(feature = "reference", doc = "```")]
+#[cfg_attr(not(feature = "reference"), doc = "```ignore")]
 /// use caelmor_persist::{verify_as, MemStore, Save, ShardId, VerifyOptions};
 /// use caelmor_persist::reference::{Reference, ShardSpec};
 ///

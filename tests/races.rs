@@ -14,6 +14,8 @@
 //! records and bundle files on disk, read by hand here, and what the
 //! processes reported.
 
+#![cfg(feature = "reference")]
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::io::{BufRead, BufReader, Write};

@@ -83,7 +83,8 @@ impl<S: Schema> fmt::Debug for Loaded<S> {
 /// A committed epoch read for inspection: its bytes and what schema-agnostic
 /// verification found in them. It cannot be restored.
 ///
-/// ```
+#[cfg_attr(feature = "reference", doc = "```")]
+#[cfg_attr(not(feature = "reference"), doc = "```ignore")]
 /// use caelmor_persist::{Epoch, MemStore, Save, ShardId};
 /// use caelmor_persist::reference::{Reference, ShardSpec};
 ///

@@ -194,7 +194,8 @@ const CLAIM_ATTEMPTS: usize = 8;
 /// The type parameters are the schema and the backend; [`FileStore`] and
 /// [`MemStore`] name the two the crate ships.
 ///
-/// ```
+#[cfg_attr(feature = "reference", doc = "```")]
+#[cfg_attr(not(feature = "reference"), doc = "```ignore")]
 /// use caelmor_persist::{MemStore, Restore, Save, ShardId};
 /// use caelmor_persist::reference::{Reference, ShardSpec};
 ///

@@ -47,7 +47,8 @@
 mod head;
 mod io;
 mod read;
-#[cfg(test)]
+// The tests use the reference schema's records.
+#[cfg(all(test, feature = "reference"))]
 mod tests;
 
 use core::fmt;
@@ -737,7 +738,8 @@ impl Backend for FileBackend {
 /// - **Retention.** The latest [`StoreConfig::retain`] epochs are kept;
 ///   older ones are removed after a successful commit.
 ///
-/// ```
+#[cfg_attr(feature = "reference", doc = "```")]
+#[cfg_attr(not(feature = "reference"), doc = "```ignore")]
 /// use caelmor_persist::{FileStore, Restore, Save, ShardId, StoreError};
 /// use caelmor_persist::reference::{Reference, ShardSpec};
 ///

@@ -841,9 +841,7 @@ fn prepare_leftovers(base: &Path) -> Promise {
     let mut store = real_store(&root, 8);
     let authority = store.claim().expect("claim");
     for _ in 0..2 {
-        store
-            .commit(seal(&authority), &authority)
-            .expect("commit");
+        store.commit(seal(&authority), &authority).expect("commit");
     }
     let dir = store.dir().clone();
     let unpublished = seal(&authority);
@@ -877,9 +875,7 @@ fn prepare_many_heads(base: &Path) -> Promise {
     let mut store = real_store(&root, 2);
     let authority = store.claim().expect("claim");
     for _ in 0..64 {
-        store
-            .commit(seal(&authority), &authority)
-            .expect("commit");
+        store.commit(seal(&authority), &authority).expect("commit");
     }
     assert_eq!(store.dir().head_versions().expect("list").len(), 64);
     Promise {
