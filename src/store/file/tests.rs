@@ -1518,7 +1518,7 @@ fn a_superseded_writer_never_lands_wherever_it_stalls() {
             let root = root_of(base.path());
             let io = FaultIo::new(Fault::None);
             let mut a = store_with(&root, io.clone(), IO_ERRORS.retain).expect("open");
-            let mut a_authority = a.claim().expect("A claims");
+            let a_authority = a.claim().expect("A claims");
             let a_fence = a_authority.fence();
             let sealed = seal(&a_authority);
             let mine = sealed.epoch();
@@ -1542,7 +1542,7 @@ fn a_superseded_writer_never_lands_wherever_it_stalls() {
             };
             io.arm();
             io.hook(k, Box::new(b));
-            let result = a.commit(sealed, &mut a_authority);
+            let result = a.commit(sealed, &a_authority);
             let ops = io.ops();
             if k == ops.len() {
                 // B comes after the whole of A's commit.
