@@ -98,11 +98,7 @@ fn committing_the_latest_bundle_again_is_the_same_commit() {
     let later = save(&changed(&shard), &authority).unwrap();
     store.commit(later, &authority).unwrap();
     let bytes = too_late.bytes().to_vec();
-    refused(
-        store.commit(too_late, &authority),
-        "E-STORE-EPOCH",
-        &bytes,
-    );
+    refused(store.commit(too_late, &authority), "E-STORE-EPOCH", &bytes);
     assert_eq!(store.latest_epoch().unwrap(), Some(Epoch(2)));
 }
 
@@ -117,11 +113,7 @@ fn a_superseded_authority_is_fenced_out() {
     // The old authority commits its own bundle: fenced.
     let stale = save(&shard, &old).unwrap();
     let stale_bytes = stale.bytes().to_vec();
-    let stale = refused(
-        store.commit(stale, &old),
-        "E-STORE-FENCED",
-        &stale_bytes,
-    );
+    let stale = refused(store.commit(stale, &old), "E-STORE-FENCED", &stale_bytes);
 
     // A bundle sealed under the old authority, committed by the new one:
     // still fenced, the bundle carries the fence it was sealed under.
@@ -158,11 +150,7 @@ fn an_authority_from_another_store_is_refused() {
     assert_eq!(foreign.fence(), _own.fence());
     let sealed = save(&shard, &foreign).unwrap();
     let bytes = sealed.bytes().to_vec();
-    refused(
-        store.commit(sealed, &foreign),
-        "E-STORE-AUTHORITY",
-        &bytes,
-    );
+    refused(store.commit(sealed, &foreign), "E-STORE-AUTHORITY", &bytes);
     assert_eq!(store.latest_epoch().unwrap(), None);
 }
 
@@ -200,11 +188,7 @@ fn a_bundle_or_authority_for_another_shard_is_refused() {
     let sealed = save(&shard, &other_authority).unwrap();
     assert_eq!(sealed.shard(), ShardId(2));
     let bytes = sealed.bytes().to_vec();
-    let back = refused(
-        store.commit(sealed, &authority),
-        "E-STORE-SHARD",
-        &bytes,
-    );
+    let back = refused(store.commit(sealed, &authority), "E-STORE-SHARD", &bytes);
 
     // The shard-2 store accepts it, so the bundle itself was fine.
     other.commit(back, &other_authority).unwrap();
@@ -273,10 +257,7 @@ fn a_failed_save_step_leaves_nothing() {
     );
     assert_eq!(store.latest_epoch().unwrap(), Some(Epoch(1)));
     let sealed = save(&tiny(), &authority).unwrap();
-    assert_eq!(
-        store.commit(sealed, &authority).unwrap().epoch,
-        Epoch(2)
-    );
+    assert_eq!(store.commit(sealed, &authority).unwrap().epoch, Epoch(2));
 }
 
 fn committed_store() -> (
@@ -414,8 +395,7 @@ fn a_server_superseded_by_another_store_stops_when_its_store_sees_the_head() {
     let mut a = Store::<Reference, _>::with_backend(shared.clone(), StoreConfig::new());
     let mut b = Store::<Reference, _>::with_backend(shared, StoreConfig::new());
     let a_auth = a.claim().unwrap();
-    a.commit(save(&tiny(), &a_auth).unwrap(), &a_auth)
-        .unwrap();
+    a.commit(save(&tiny(), &a_auth).unwrap(), &a_auth).unwrap();
     let opened = Restore::open(a.load_latest().unwrap().unwrap(), &a_auth)
         .unwrap()
         .players()

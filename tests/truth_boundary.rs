@@ -291,9 +291,7 @@ fn an_epoch_beyond_the_next_is_refused() {
     assert_eq!(store.latest_epoch().expect("head"), Some(Epoch(1)));
     let ahead = seal(&authority, 3);
     assert_eq!(ahead.epoch(), Epoch(3));
-    let refused = store
-        .commit(ahead, &authority)
-        .expect_err("beyond next");
+    let refused = store.commit(ahead, &authority).expect_err("beyond next");
     assert_eq!(refused.code(), "E-STORE-EPOCH", "{refused}");
     assert!(refused.to_string().contains("epoch#2"), "{refused}");
 }
