@@ -83,7 +83,7 @@ pub(crate) fn run(args: &DemoArgs) -> CliResult<()> {
 
     let t = Instant::now();
     let mut store = FileStore::<Reference>::open_with(&args.dir, shard, config)?;
-    let mut authority = store.claim()?;
+    let authority = store.claim()?;
     line(
         "claim",
         t.elapsed(),
@@ -144,7 +144,7 @@ pub(crate) fn run(args: &DemoArgs) -> CliResult<()> {
     let t = Instant::now();
     let bar = spinner("commit");
     let committed = store
-        .commit(sealed, &mut authority)
+        .commit(sealed, &authority)
         .map_err(|e| Failure::from(e.error))?;
     bar.finish_and_clear();
     let file = store.dir().epoch_path(StoredEpoch {
