@@ -2,6 +2,8 @@
 
 #![cfg(feature = "cli")]
 
+mod cli_support;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -425,4 +427,36 @@ fn every_command_has_help() {
     }
     let o = bin().arg("verify").output().unwrap();
     assert_eq!(o.status.code(), Some(2), "usage errors exit 2");
+}
+
+/// Issue 10 item 8: an error and its sources, printed once each. The store
+/// directory's parent is a file: the OS's reason used to be printed twice
+/// (in the message and again as its source).
+#[test]
+fn an_os_error_is_said_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    fs::write(tmp.path().join("not-a-dir"), b"a file").unwrap();
+    let mut args = vec!["demo", "--dir", "not-a-dir"];
+    args.extend(TINY);
+    let o = run(&args, tmp.path());
+    assert_clean_failure(&o, "E-STORE-IO");
+    let err = stderr(&o);
+    assert_eq!(
+        err,
+        "caelmor-persist: E-STORE-IO: cannot create directory not-a-dir/shard-1: Not a directory (os error 20)\n"
+    );
+    assert_eq!(err.matches("Not a directory").count(), 1, "{err}");
+    cli_support::assert_says_once(&err);
+
+    // A missing file to inspect, a missing key file: once each too.
+    for args in [
+        vec!["inspect", "missing.cpb"],
+        vec!["verify", "--key-file", "missing.key", "missing.cpb"],
+    ] {
+        let o = run(&args, tmp.path());
+        assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+        let err = stderr(&o);
+        assert_eq!(err.matches("No such file").count(), 1, "{err}");
+        cli_support::assert_says_once(&err);
+    }
 }
