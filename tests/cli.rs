@@ -460,3 +460,69 @@ fn an_os_error_is_said_once() {
         cli_support::assert_says_once(&err);
     }
 }
+
+/// Issue 10 item 7: sizes that cannot be generated are usage errors, found
+/// before the claim — exit 2, and nothing created, claimed or written. They
+/// used to panic (capacity overflow) or abort (allocation failure) after
+/// the claim, leaving the fence bumped and nothing committed.
+#[test]
+fn impossible_sizes_are_usage_errors_that_touch_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let impossible: [&[&str]; 4] = [
+        &["--items", "18446744073709551615"],
+        &["--players", "4294967296"],
+        &[
+            "--npcs",
+            "9223372036854775807",
+            "--quests",
+            "9223372036854775807",
+        ],
+        &["--size", "large", "--zones", "1000000000000"],
+    ];
+    // A new shard: its directory is never created.
+    for flags in impossible {
+        let mut args = vec!["demo"];
+        args.extend(flags);
+        let o = run(&args, tmp.path());
+        assert_eq!(o.status.code(), Some(2), "{flags:?}: {}", stderr(&o));
+        assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
+        assert!(stderr(&o).starts_with("error: "), "{}", stderr(&o));
+        assert!(
+            stderr(&o).contains(flags[flags.len() - 1]),
+            "{}",
+            stderr(&o)
+        );
+        assert!(
+            !tmp.path().join("caelmor-data").exists(),
+            "{flags:?} created the store"
+        );
+    }
+    // An existing shard: not claimed (its head is unchanged), not touched.
+    assert!(demo(tmp.path()).status.success());
+    let before = cli_support::snapshot(tmp.path());
+    for flags in impossible {
+        let mut args = vec!["demo"];
+        args.extend(flags);
+        let o = run(&args, tmp.path());
+        assert_eq!(o.status.code(), Some(2), "{flags:?}: {}", stderr(&o));
+        assert_eq!(cli_support::snapshot(tmp.path()), before, "{flags:?}");
+    }
+    // Other usage errors are refused by the parser, just as early.
+    for args in [
+        vec!["demo", "--size", "huge"],
+        vec!["demo", "--items", "18446744073709551616"],
+        vec!["demo", "--players", "-1"],
+        vec!["log", "--schema", "no-version", "caelmor-data"],
+    ] {
+        let o = run(&args, tmp.path());
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert_eq!(cli_support::snapshot(tmp.path()), before, "{args:?}");
+    }
+    // The next real run commits the next epoch: nothing was claimed.
+    let o = demo(tmp.path());
+    assert!(
+        stdout(&o).contains("committed epoch#2 under fence#2"),
+        "{}",
+        stdout(&o)
+    );
+}

@@ -6,6 +6,7 @@ use caelmor_persist::format::StructuralIndex;
 use caelmor_persist::{DigestKey, ItemLocation, Summary, Verified, verify as check};
 
 use crate::common::{Failure, options_for, read_bundle, read_key, shown};
+use crate::out::{Out, outln};
 use crate::{CliResult, InspectArgs, Outcome, VerifyArgs};
 
 fn key(path: Option<&Path>) -> CliResult<Option<DigestKey>> {
@@ -37,22 +38,24 @@ pub(crate) fn brief(summary: &Summary) -> String {
     )
 }
 
-pub(crate) fn verify(args: &VerifyArgs) -> CliResult<Outcome> {
+/// Checks every file even once nobody reads the report: the exit status
+/// says whether all of them were accepted.
+pub(crate) fn verify(args: &VerifyArgs, out: &mut Out) -> CliResult<Outcome> {
     let key = key(args.key_file.as_deref())?;
     let (mut accepted, mut rejected) = (0usize, 0usize);
     for path in &args.files {
         match verified(path, key.as_ref()) {
             Ok(v) => {
                 accepted += 1;
-                println!("ok        {}: {}", shown(path), brief(&v.summary));
+                outln!(out, "ok        {}: {}", shown(path), brief(&v.summary));
             }
             Err(failure) => {
                 rejected += 1;
-                println!("REJECTED  {}: {failure}", shown(path));
+                outln!(out, "REJECTED  {}: {failure}", shown(path));
             }
         }
     }
-    println!("{accepted} accepted, {rejected} rejected");
+    outln!(out, "{accepted} accepted, {rejected} rejected");
     Ok(if rejected == 0 {
         Outcome::Success
     } else {
@@ -60,7 +63,7 @@ pub(crate) fn verify(args: &VerifyArgs) -> CliResult<Outcome> {
     })
 }
 
-pub(crate) fn inspect(args: &InspectArgs) -> CliResult<Outcome> {
+pub(crate) fn inspect(args: &InspectArgs, out: &mut Out) -> CliResult<Outcome> {
     let key = key(args.key_file.as_deref())?;
     let result = verified(&args.file, key.as_ref());
     if args.json {
@@ -88,7 +91,7 @@ pub(crate) fn inspect(args: &InspectArgs) -> CliResult<Outcome> {
             }
         };
         let text = serde_json::to_string_pretty(&value).map_err(|e| Failure::new("E-JSON", e))?;
-        println!("{text}");
+        outln!(out, "{text}");
         return Ok(if result.is_ok() {
             Outcome::Success
         } else {
@@ -97,17 +100,19 @@ pub(crate) fn inspect(args: &InspectArgs) -> CliResult<Outcome> {
     }
     let v = result?;
     let s = &v.summary;
-    println!("file      {}", shown(&args.file));
-    println!(
+    outln!(out, "file      {}", shown(&args.file));
+    outln!(
+        out,
         "format    caelmor-persist bundle, format version {}",
         s.format_version
     );
-    println!("shard     {}", s.shard);
-    println!("epoch     {}", s.epoch);
-    println!("fence     {}", s.fence);
-    println!("schema    {} v{}", s.schema_name, s.schema_version);
-    println!("size      {} bytes", s.total_bytes);
-    println!(
+    outln!(out, "shard     {}", s.shard);
+    outln!(out, "epoch     {}", s.epoch);
+    outln!(out, "fence     {}", s.fence);
+    outln!(out, "schema    {} v{}", s.schema_name, s.schema_version);
+    outln!(out, "size      {} bytes", s.total_bytes);
+    outln!(
+        out,
         "digest    {} ({})",
         s.digest_hex(),
         if key.is_some() {
@@ -116,20 +121,28 @@ pub(crate) fn inspect(args: &InspectArgs) -> CliResult<Outcome> {
             "BLAKE3, verified"
         }
     );
-    println!();
-    println!(
+    outln!(out);
+    outln!(
+        out,
         "  {:<8} {:>10} {:>14} {:>14}",
-        "section", "records", "bytes", "payload bytes"
+        "section",
+        "records",
+        "bytes",
+        "payload bytes"
     );
     for section in s.sections {
-        println!(
+        outln!(
+            out,
             "  {:<8} {:>10} {:>14} {:>14}",
-            section.system, section.records, section.bytes, section.payload_bytes
+            section.system,
+            section.records,
+            section.bytes,
+            section.payload_bytes
         );
     }
     if args.index {
-        println!();
-        print_index(&v.index);
+        outln!(out);
+        print_index(out, &v.index);
     }
     Ok(Outcome::Success)
 }
@@ -142,25 +155,36 @@ fn location(l: ItemLocation) -> String {
     }
 }
 
-fn print_index(index: &StructuralIndex) {
-    println!("structural index");
+/// The index as text. Only output is left to do, so once the reader has
+/// gone away (`| head`), it stops.
+fn print_index(out: &mut Out, index: &StructuralIndex) {
+    outln!(out, "structural index");
     for p in &index.players {
-        println!("  {p}");
+        outln!(out, "  {p}");
     }
     for z in &index.zones {
-        println!("  {z}");
+        outln!(out, "  {z}");
     }
     for n in &index.npcs {
-        println!("  {} in {}", n.id, n.zone);
+        if !out.is_open() {
+            return;
+        }
+        outln!(out, "  {} in {}", n.id, n.zone);
     }
     for i in &index.items {
+        if !out.is_open() {
+            return;
+        }
         match i.owner {
-            Some(owner) => println!("  {} {}, owned by {owner}", i.id, location(i.location)),
-            None => println!("  {} {}", i.id, location(i.location)),
+            Some(owner) => outln!(out, "  {} {}, owned by {owner}", i.id, location(i.location)),
+            None => outln!(out, "  {} {}", i.id, location(i.location)),
         }
     }
     for q in &index.quests {
+        if !out.is_open() {
+            return;
+        }
         let zones: Vec<String> = q.zones.iter().map(ToString::to_string).collect();
-        println!("  {} of {}, zones {}", q.id, q.owner, zones.join(" "));
+        outln!(out, "  {} of {}, zones {}", q.id, q.owner, zones.join(" "));
     }
 }

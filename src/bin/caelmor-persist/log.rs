@@ -9,9 +9,10 @@ use caelmor_persist::{
 };
 
 use crate::common::{Failure, chain, read_key, shard_dirs, shown, utc};
+use crate::out::{Out, outln};
 use crate::{CliResult, LogArgs, Outcome};
 
-pub(crate) fn run(args: &LogArgs) -> CliResult<Outcome> {
+pub(crate) fn run(args: &LogArgs, out: &mut Out) -> CliResult<Outcome> {
     let key = args.key_file.as_deref().map(read_key).transpose()?;
     let meta = std::fs::metadata(&args.dir).map_err(|e| Failure::io("read", &args.dir, &e))?;
     if !meta.is_dir() {
@@ -26,7 +27,8 @@ pub(crate) fn run(args: &LogArgs) -> CliResult<Outcome> {
         shard_dirs(&args.dir)
     };
     if shards.is_empty() {
-        println!(
+        outln!(
+            out,
             "{}: no epochs (not a shard directory, and no shard-<N> directories in it)",
             shown(&args.dir)
         );
@@ -35,9 +37,9 @@ pub(crate) fn run(args: &LogArgs) -> CliResult<Outcome> {
     let mut all_ok = true;
     for (i, path) in shards.iter().enumerate() {
         if i > 0 {
-            println!();
+            outln!(out);
         }
-        all_ok &= log_shard(path, key.as_ref())?;
+        all_ok &= log_shard(out, path, key.as_ref())?;
     }
     Ok(if all_ok {
         Outcome::Success
@@ -82,7 +84,7 @@ fn committed_files(head: &Head, stored: &[StoredEpoch], committed: &[Epoch]) -> 
 
 /// Lists one shard directory; returns whether every committed epoch
 /// verified.
-fn log_shard(path: &Path, key: Option<&DigestKey>) -> CliResult<bool> {
+fn log_shard(out: &mut Out, path: &Path, key: Option<&DigestKey>) -> CliResult<bool> {
     let shard = shard_of(path).ok_or_else(|| {
         Failure::new(
             "E-IO",
@@ -102,7 +104,7 @@ fn log_shard(path: &Path, key: Option<&DigestKey>) -> CliResult<bool> {
     let head = match store.head() {
         Ok(Some(head)) => head,
         Ok(None) if stored.is_empty() => {
-            println!("{}: 0 epochs (never claimed)", shown(path));
+            outln!(out, "{}: 0 epochs (never claimed)", shown(path));
             return Ok(true);
         }
         Ok(None) => {
@@ -111,18 +113,19 @@ fn log_shard(path: &Path, key: Option<&DigestKey>) -> CliResult<bool> {
                 || "E-STORE-HEAD: the shard's head is missing".to_owned(),
                 |e| chain(&e),
             );
-            println!("{}: {err}", shown(path));
+            outln!(out, "{}: {err}", shown(path));
             for s in &stored {
-                println!(
+                outln!(
+                    out,
                     "  bundle {} (no head: whether it was committed cannot be told)",
                     shown(&dir.epoch_path(*s))
                 );
             }
-            list_temporaries(&dir)?;
+            list_temporaries(out, &dir)?;
             return Ok(false);
         }
         Err(e) => {
-            println!("{}: {}", shown(path), chain(&e));
+            outln!(out, "{}: {}", shown(path), chain(&e));
             return Ok(false);
         }
     };
@@ -133,7 +136,8 @@ fn log_shard(path: &Path, key: Option<&DigestKey>) -> CliResult<bool> {
         .latest
         .is_some_and(|latest| !files.iter().any(|s| s.epoch == latest.epoch));
     let committed = epochs.len() + usize::from(latest_missing);
-    println!(
+    outln!(
+        out,
         "{}: {} epoch{}, current {}, latest {}, head version {}",
         shown(path),
         committed,
@@ -143,9 +147,13 @@ fn log_shard(path: &Path, key: Option<&DigestKey>) -> CliResult<bool> {
             .map_or_else(|| "none".to_owned(), |l| l.epoch.to_string()),
         head.version,
     );
-    println!(
+    outln!(
+        out,
         "  {:<14} {:<10} {:>12}  {:<23}  status",
-        "epoch", "fence", "bytes", "committed"
+        "epoch",
+        "fence",
+        "bytes",
+        "committed"
     );
     let mut damaged = 0;
     // A latest epoch whose bundle is gone is still the latest: say so.
@@ -155,7 +163,8 @@ fn log_shard(path: &Path, key: Option<&DigestKey>) -> CliResult<bool> {
             .load_latest()
             .err()
             .map_or_else(|| "its bundle is missing".to_owned(), |e| chain(&e));
-        println!(
+        outln!(
+            out,
             "  {:<14} {:<10} {:>12}  {:<23}  DAMAGED {err}",
             latest.epoch.to_string(),
             latest.fence.to_string(),
@@ -183,21 +192,26 @@ fn log_shard(path: &Path, key: Option<&DigestKey>) -> CliResult<bool> {
                 format!("DAMAGED {}", damage(&e))
             }
         };
-        println!(
+        outln!(
+            out,
             "  {:<14} {:<10} {bytes:>12}  {time:<23}  {status}",
             file.epoch.to_string(),
             file.fence.to_string(),
         );
     }
     for s in stored.iter().filter(|s| !files.contains(s)) {
-        println!(
+        outln!(
+            out,
             "  not committed: {} (no head names it: ignored by loads; the next claim removes it)",
             shown(&dir.epoch_path(*s))
         );
     }
-    list_temporaries(&dir)?;
+    list_temporaries(out, &dir)?;
     if damaged > 0 {
-        println!("  {damaged} of {committed} committed epochs fail verification");
+        outln!(
+            out,
+            "  {damaged} of {committed} committed epochs fail verification"
+        );
     }
     Ok(damaged == 0)
 }
@@ -212,9 +226,10 @@ fn damage(error: &StoreError) -> String {
 }
 
 /// Notes the temporaries left behind.
-fn list_temporaries(dir: &ShardDir) -> CliResult<()> {
+fn list_temporaries(out: &mut Out, dir: &ShardDir) -> CliResult<()> {
     for temp in dir.temporaries()? {
-        println!(
+        outln!(
+            out,
             "  leftover temporary file {} (ignored by loads; the next claim removes it)",
             shown(&temp)
         );

@@ -9,13 +9,15 @@ mod bundle;
 mod common;
 mod demo;
 mod log;
+mod out;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 
 use crate::common::Failure;
+use crate::out::{Out, warn};
 
 /// Save and restore an MMO shard's five persisted systems, all or nothing;
 /// check what was saved.
@@ -25,7 +27,9 @@ use crate::common::Failure;
     version,
     after_help = "Start with `caelmor-persist demo`; then `log ./caelmor-data/shard-1`.\n\
                   Errors are one line starting with a stable code (E-DIGEST, E-STORE-CLAIMED, …).\n\
-                  Exit status: 0 success, 1 a rejected file or a failure, 2 a usage error."
+                  Exit status: 0 success, 1 a rejected file or a failure, 2 a usage error\n\
+                  (which touches nothing). A reader that closes the output early (`| head`)\n\
+                  does not change it: the command still does its work and says how it went."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -181,20 +185,59 @@ enum Outcome {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result = match cli.command {
-        Command::Demo(args) => demo::run(&args).map(|()| Outcome::Success),
-        Command::Verify(args) => bundle::verify(&args),
-        Command::Inspect(args) => bundle::inspect(&args),
-        Command::Log(args) => log::run(&args),
+    let (result, out) = match &cli.command {
+        Command::Demo(args) => {
+            // Usage errors are found before anything is opened, claimed or
+            // created.
+            let spec = demo::spec(args).unwrap_or_else(|message| usage_error("demo", &message));
+            let mut out = Out::eager();
+            let result = demo::run(args, spec, &mut out).map(|()| Outcome::Success);
+            (result, out)
+        }
+        // Each file's line as soon as it is checked.
+        Command::Verify(args) => {
+            let mut out = Out::eager();
+            (bundle::verify(args, &mut out), out)
+        }
+        // Up to millions of index lines: written in large blocks.
+        Command::Inspect(args) => {
+            let mut out = Out::buffered();
+            (bundle::inspect(args, &mut out), out)
+        }
+        Command::Log(args) => {
+            let mut out = Out::eager();
+            (log::run(args, &mut out), out)
+        }
     };
-    match result {
+    // Standard output first, so that an error line comes after it.
+    let output = out.finish();
+    let mut status = match result {
         Ok(Outcome::Success) => ExitCode::SUCCESS,
         Ok(Outcome::Rejected) => ExitCode::FAILURE,
         Err(failure) => {
-            eprintln!("caelmor-persist: {failure}");
+            warn(format_args!("caelmor-persist: {failure}"));
             ExitCode::FAILURE
         }
+    };
+    if let Err(error) = output {
+        warn(format_args!(
+            "caelmor-persist: E-OUTPUT: cannot write to standard output: {error}"
+        ));
+        status = ExitCode::FAILURE;
     }
+    status
+}
+
+/// Exits with clap's usage error (status 2) for `subcommand`.
+fn usage_error(subcommand: &str, message: &str) -> ! {
+    let mut cli = Cli::command();
+    // Built, so that the subcommand's usage line carries the tool's name.
+    cli.build();
+    let error = match cli.find_subcommand_mut(subcommand) {
+        Some(command) => command.error(clap::error::ErrorKind::ValueValidation, message),
+        None => cli.error(clap::error::ErrorKind::ValueValidation, message),
+    };
+    error.exit()
 }
 
 /// Builds the error for a `Result<_, Failure>` context.
