@@ -4,6 +4,8 @@ use std::path::Path;
 
 use caelmor_persist::format::StructuralIndex;
 use caelmor_persist::{DigestKey, ItemLocation, Summary, Verified, verify as check};
+use serde::Serializer as _;
+use serde::ser::SerializeMap;
 
 use crate::common::{Failure, options_for, read_bundle, read_key, shown};
 use crate::out::{Out, outln};
@@ -65,38 +67,23 @@ pub(crate) fn verify(args: &VerifyArgs, out: &mut Out) -> CliResult<Outcome> {
 
 pub(crate) fn inspect(args: &InspectArgs, out: &mut Out) -> CliResult<Outcome> {
     let key = key(args.key_file.as_deref())?;
+    // The bundle's bytes are dropped here: only the summary and the index
+    // are kept while the report is written.
     let result = verified(&args.file, key.as_ref());
     if args.json {
-        let value = match &result {
-            Ok(v) => {
-                let mut value = serde_json::json!({
-                    "file": shown(&args.file),
-                    "accepted": true,
-                    "keyed": key.is_some(),
-                    "summary": v.summary,
-                });
-                if args.index {
-                    value["index"] =
-                        serde_json::to_value(&v.index).map_err(|e| Failure::new("E-JSON", e))?;
-                }
-                value
-            }
-            Err(failure) => {
-                serde_json::json!({
-                    "file": shown(&args.file),
-                    "accepted": false,
-                    "code": failure.code(),
-                    "message": failure.to_string(),
-                })
-            }
-        };
-        let text = serde_json::to_string_pretty(&value).map_err(|e| Failure::new("E-JSON", e))?;
-        outln!(out, "{text}");
-        return Ok(if result.is_ok() {
+        let outcome = if result.is_ok() {
             Outcome::Success
         } else {
             Outcome::Rejected
-        });
+        };
+        match write_json(out, args, key.is_some(), &result) {
+            Ok(()) => outln!(out),
+            // A closed pipe is recorded by `out` and is not the command's
+            // failure; any other write error is reported by `out` too.
+            Err(e) if e.is_io() => {}
+            Err(e) => return Err(Failure::new("E-JSON", e)),
+        }
+        return Ok(outcome);
     }
     let v = result?;
     let s = &v.summary;
@@ -145,6 +132,38 @@ pub(crate) fn inspect(args: &InspectArgs, out: &mut Out) -> CliResult<Outcome> {
         print_index(out, &v.index);
     }
     Ok(Outcome::Success)
+}
+
+/// Writes the JSON report straight to standard output, entry by entry:
+/// serde's derived `Serialize` walks the index's lists as it writes them,
+/// so the only copy of the index is the verified one (building a
+/// `serde_json::Value` tree and a `String` of the 28.8 MiB large shard's
+/// index took 1.8 GiB).
+fn write_json(
+    out: &mut Out,
+    args: &InspectArgs,
+    keyed: bool,
+    result: &CliResult<Verified>,
+) -> Result<(), serde_json::Error> {
+    let mut json = serde_json::Serializer::pretty(out);
+    let mut map = (&mut json).serialize_map(None)?;
+    map.serialize_entry("file", &shown(&args.file))?;
+    match result {
+        Ok(v) => {
+            map.serialize_entry("accepted", &true)?;
+            map.serialize_entry("keyed", &keyed)?;
+            map.serialize_entry("summary", &v.summary)?;
+            if args.index {
+                map.serialize_entry("index", &v.index)?;
+            }
+        }
+        Err(failure) => {
+            map.serialize_entry("accepted", &false)?;
+            map.serialize_entry("code", failure.code())?;
+            map.serialize_entry("message", &failure.to_string())?;
+        }
+    }
+    map.end()
 }
 
 fn location(l: ItemLocation) -> String {
