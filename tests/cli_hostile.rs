@@ -1,7 +1,7 @@
 //! The tool against files that are not what their names say (issue 10
 //! item 4, the CLI part): a FIFO, `/dev/zero` behind a symbolic link, a
 //! directory, a 1 GiB sparse file — as a bundle to `verify` and `inspect`,
-//! and as a key file. Each must be
+//! as a key file, and in place of a shard's files under `log`. Each must be
 //! answered promptly with a typed code: no hang, no read of a device, no
 //! gigabyte in memory.
 //!
@@ -14,7 +14,7 @@
 
 mod cli_support;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
@@ -103,6 +103,12 @@ fn two_epochs(dir: &Path) {
     }
 }
 
+fn epoch_file(dir: &Path, epoch: u64) -> PathBuf {
+    dir.join(format!(
+        "caelmor-data/shard-1/epoch-{epoch:020}.fence-{epoch:020}.cpb"
+    ))
+}
+
 #[test]
 fn hostile_files_given_as_bundles_are_refused_promptly() {
     let tmp = tempfile::tempdir().unwrap();
@@ -165,5 +171,83 @@ fn hostile_key_files_are_refused_promptly_and_touch_nothing() {
         }
         // Nothing claimed, created or written.
         assert_eq!(snapshot(tmp.path()), before, "{hostile:?}");
+    }
+}
+
+#[test]
+fn hostile_files_in_a_shard_are_named_by_log_promptly() {
+    for hostile in ALL {
+        for epoch in [2, 1] {
+            let tmp = tempfile::tempdir().unwrap();
+            two_epochs(tmp.path());
+            let file = epoch_file(tmp.path(), epoch);
+            std::fs::remove_file(&file).unwrap();
+            hostile.plant(&file);
+            let run = hostile_run(tmp.path(), &["log", "caelmor-data/shard-1"]);
+            assert_eq!(run.code(), Some(1), "{hostile:?} {epoch}: {}", run.both());
+            let row = run
+                .stdout
+                .lines()
+                .find(|l| l.trim_start().starts_with(&format!("epoch#{epoch} ")))
+                .unwrap_or_else(|| panic!("a row for epoch#{epoch}: {}", run.both()));
+            let expected = match hostile {
+                Hostile::Sparse => "DAMAGED E-STORE-DAMAGED: E-MAGIC",
+                _ => "UNREADABLE E-STORE-NOT-FILE",
+            };
+            assert!(row.contains(expected), "{hostile:?}: {row}\n{}", run.both());
+            // The other epoch is still checked, and sound.
+            let other = 3 - epoch;
+            assert!(
+                run.stdout
+                    .lines()
+                    .any(|l| l.trim_start().starts_with(&format!("epoch#{other} "))
+                        && l.ends_with(" ok")),
+                "{}",
+                run.both()
+            );
+            if epoch == 2 {
+                assert!(
+                    run.stdout.contains("the latest, epoch#2, cannot be loaded"),
+                    "{}",
+                    run.both()
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn a_hostile_head_is_named_by_log_promptly() {
+    for hostile in ALL {
+        let tmp = tempfile::tempdir().unwrap();
+        two_epochs(tmp.path());
+        let shard = tmp.path().join("caelmor-data/shard-1");
+        let head = std::fs::read_dir(&shard)
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| {
+                p.file_name()
+                    .unwrap()
+                    .to_str()
+                    .unwrap()
+                    .starts_with("head-")
+            })
+            .max()
+            .unwrap();
+        std::fs::remove_file(&head).unwrap();
+        hostile.plant(&head);
+        let run = hostile_run(tmp.path(), &["log", "caelmor-data"]);
+        let code = match hostile {
+            Hostile::Sparse => "E-STORE-TOO-LARGE",
+            _ => "E-STORE-NOT-FILE",
+        };
+        run.assert_failed_with(code);
+        assert!(
+            run.stdout
+                .contains("whether it was committed cannot be told"),
+            "{}",
+            run.both()
+        );
     }
 }

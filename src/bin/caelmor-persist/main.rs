@@ -156,17 +156,27 @@ struct InspectArgs {
 }
 
 /// List the epochs committed in a shard directory, as its head records them:
-/// size, fence, commit time (the file's modification time), and whether
-/// each verifies.
+/// size, fence, commit time (the file's modification time), schema, and
+/// whether each can be used.
 ///
 /// DIR is a shard directory (e.g. ./caelmor-data/shard-1), or a store root,
-/// whose shard-<N> directories are listed one after the other. Committed
-/// epochs that are missing or fail verification are marked DAMAGED with the
-/// code; bundles no head names are listed as not committed, and leftover
-/// temporary files are noted. Exit status 0 only if every committed epoch
-/// verifies.
+/// whose shard-<N> directories are listed one after the other. Nothing is
+/// created, claimed or written, and no schema type is needed: every
+/// committed epoch's file is read as a store reads it and checked as
+/// `verify` checks it, and each problem is named for what it is:
+/// DAMAGED (missing, not the bundle committed, or refused by a rule of the
+/// format: E-STORE-DAMAGED with the rule), UNREADABLE (not a regular file,
+/// an I/O error), OTHER SHARD (a bundle whose header names another shard),
+/// OTHER KEY (E-STORE-KEY: the shard records its key's fingerprint, and the
+/// --key-file given is another one, or missing), OTHER SCHEMA (E-STORE-SCHEMA,
+/// with --schema). Bundles no head names are listed as not committed, and
+/// leftover temporary files are noted. Exit status 0 only if the latest
+/// epoch can be loaded and every committed epoch is sound (an older epoch
+/// under another schema, as a migration leaves, is shown but not a problem).
 #[derive(Debug, Args)]
-#[command(after_help = "Example:\n  caelmor-persist log ./caelmor-data/shard-1")]
+#[command(
+    after_help = "Examples:\n  caelmor-persist log ./caelmor-data/shard-1\n  caelmor-persist log --key-file shard.key --schema caelmor-reference:1 ./caelmor-data"
+)]
 struct LogArgs {
     /// The shard directory, or a store root.
     #[arg(value_name = "DIR")]
@@ -174,6 +184,33 @@ struct LogArgs {
     /// Check digests with this key (32 raw bytes or 64 hex digits).
     #[arg(long, value_name = "FILE")]
     key_file: Option<PathBuf>,
+    /// The schema the shard's server reads, as NAME:VERSION (e.g.
+    /// caelmor-reference:1): an epoch written under another is OTHER SCHEMA.
+    #[arg(long, value_name = "NAME:VERSION", value_parser = parse_schema)]
+    schema: Option<SchemaArg>,
+}
+
+/// A schema name and version, from `--schema NAME:VERSION`.
+#[derive(Clone, Debug)]
+struct SchemaArg {
+    name: String,
+    version: u32,
+}
+
+fn parse_schema(text: &str) -> Result<SchemaArg, String> {
+    let (name, version) = text
+        .rsplit_once(':')
+        .ok_or_else(|| "expected NAME:VERSION, e.g. caelmor-reference:1".to_owned())?;
+    let version = version
+        .parse()
+        .map_err(|_| format!("{version:?} is not a schema version (a number)"))?;
+    if name.is_empty() {
+        return Err("the schema name is empty".to_owned());
+    }
+    Ok(SchemaArg {
+        name: name.to_owned(),
+        version,
+    })
 }
 
 /// What a command reports: success, or some files rejected (already
