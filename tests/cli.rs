@@ -652,7 +652,10 @@ fn log_names_each_problem_for_what_it_is() {
             && out.contains("it needs --key-file"),
         "{out}"
     );
-    assert!(row(&o, 2).contains("OTHER KEY E-STORE-KEY"), "{out}");
+    assert!(
+        row(&o, 2).ends_with("OTHER KEY E-STORE-KEY: keyed, and no --key-file given"),
+        "{out}"
+    );
     assert!(!out.contains("DAMAGED"), "{out}");
     assert!(
         out.contains("the latest, epoch#2, cannot be loaded (E-STORE-KEY)"),
@@ -669,6 +672,10 @@ fn log_names_each_problem_for_what_it_is() {
         .find(|l| l.contains("E-STORE-KEY: the shard is keyed with"))
         .unwrap_or_else(|| panic!("{out}"));
     assert!(line.contains(", --key-file has "), "{line}");
+    assert!(
+        row(&o, 2).ends_with("OTHER KEY E-STORE-KEY: keyed with another key than --key-file's"),
+        "{out}"
+    );
     assert!(!out.contains("DAMAGED"), "{out}");
 
     // Another schema than the one the server reads: named, and the latest

@@ -229,8 +229,19 @@ fn check_file(
         },
         Err(rejection @ Rejection::ShardMismatch { .. }) => Status::OtherShard(rejection),
         Err(Rejection::DigestMismatch) => {
-            if let Some(why) = key_problem(head, check) {
-                return Status::OtherKey(why);
+            // The shard's heading names both fingerprints; the row says
+            // only which way round.
+            if head.key != check.fingerprint {
+                return Status::OtherKey(
+                    if check.key.is_none() {
+                        "E-STORE-KEY: keyed, and no --key-file given"
+                    } else if head.key == KeyFingerprint::UNKEYED {
+                        "E-STORE-KEY: unkeyed, and a --key-file given"
+                    } else {
+                        "E-STORE-KEY: keyed with another key than --key-file's"
+                    }
+                    .to_owned(),
+                );
             }
             // The shard's key, and still no match: a bundle digested
             // without a key under a keyed shard is another key, not damage.
