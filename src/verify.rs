@@ -165,23 +165,14 @@ pub struct Summary {
 }
 
 fn hex<S: serde::Serializer>(d: &[u8; DIGEST_LEN], s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&to_hex(d))
-}
-
-pub(crate) fn to_hex(bytes: &[u8]) -> String {
-    use core::fmt::Write;
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        let _ = write!(out, "{b:02x}");
-    }
-    out
+    s.serialize_str(&blake3::Hash::from_bytes(*d).to_hex())
 }
 
 impl Summary {
     /// The digest as lower-case hex.
     #[must_use]
     pub fn digest_hex(&self) -> String {
-        to_hex(&self.digest)
+        blake3::Hash::from_bytes(self.digest).to_hex().to_string()
     }
 
     pub(crate) fn of(parsed: &Parsed<'_>) -> Summary {
