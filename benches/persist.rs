@@ -76,7 +76,7 @@ fn benches(c: &mut Criterion) {
         g.finish();
 
         let root = dir.path().join(name);
-        let (mut store, mut store_auth) = support::file_store(&root.join("store"));
+        let (mut store, store_auth) = support::file_store(&root.join("store"));
         let mut g = c.benchmark_group(format!("commit/{name}"));
         g.throughput(Throughput::Bytes(bundle.len() as u64));
         g.bench_function("caelmor FileStore commit", |b| {
@@ -85,7 +85,7 @@ fn benches(c: &mut Criterion) {
                 for _ in 0..iters {
                     let sealed = support::seal(&store_auth, &shard);
                     let t = std::time::Instant::now();
-                    store.commit(sealed, &mut store_auth).expect("commit");
+                    store.commit(sealed, &store_auth).expect("commit");
                     total += t.elapsed();
                 }
                 total
@@ -124,7 +124,7 @@ fn benches(c: &mut Criterion) {
         g.bench_function("caelmor seal + commit + load + open + activate", |b| {
             b.iter(|| {
                 let sealed = support::seal(&store_auth, &shard);
-                store.commit(sealed, &mut store_auth).expect("commit");
+                store.commit(sealed, &store_auth).expect("commit");
                 let loaded = store.load_latest().expect("load").expect("committed");
                 support::restore(loaded, &store_auth)
             });

@@ -292,10 +292,10 @@ fn main() {
     let act_pair = interleaved(iters, &mut [&mut act_op, &mut memcpy_op]);
 
     let store_root = dir.join("store");
-    let (mut store, mut store_auth) = support::file_store(&store_root);
+    let (mut store, store_auth) = support::file_store(&store_root);
     let mut commit_op = || {
         let sealed = support::seal(&store_auth, &shard);
-        let (r, d) = timed(|| store.commit(sealed, &mut store_auth));
+        let (r, d) = timed(|| store.commit(sealed, &store_auth));
         r.expect("commit");
         d
     };
@@ -490,7 +490,7 @@ fn main() {
     let mut save_op = || {
         let (r, d) = timed(|| {
             let sealed = support::seal(&store_auth, &shard);
-            store.commit(sealed, &mut store_auth)
+            store.commit(sealed, &store_auth)
         });
         r.expect("commit");
         d
@@ -646,10 +646,10 @@ fn main() {
             d
         };
         let root = dir.join(format!("grow-{f}"));
-        let (mut gstore, mut gauth) = support::file_store(&root);
+        let (mut gstore, gauth) = support::file_store(&root);
         let mut c = || {
             let sealed = support::seal(&gauth, &shard);
-            let (r, d) = timed(|| gstore.commit(sealed, &mut gauth));
+            let (r, d) = timed(|| gstore.commit(sealed, &gauth));
             r.expect("commit");
             d
         };

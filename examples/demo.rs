@@ -25,7 +25,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
 
     let mut store = MemStore::<Reference>::new(ShardId(1));
-    let mut authority = store.claim()?;
+    let authority = store.claim()?;
     println!(
         "claimed {} at {}; next save is {}",
         authority.shard(),
@@ -44,7 +44,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .seal();
         let sealed_in = t.elapsed();
         let t = Instant::now();
-        let committed = store.commit(sealed, &mut authority)?;
+        let committed = store.commit(sealed, &authority)?;
         println!(
             "save {round}: sealed {} bytes in {sealed_in:.1?}, committed {} in {:.1?}",
             committed.bytes,

@@ -35,7 +35,8 @@ pub(crate) fn unique_token() -> u64 {
 /// minting process it knows at once ([`is_current`](Self::is_current)),
 /// elsewhere at the store's next read of the shard's head.
 ///
-/// ```
+#[cfg_attr(feature = "reference", doc = "```")]
+#[cfg_attr(not(feature = "reference"), doc = "```ignore")]
 /// use caelmor_persist::{Epoch, MemStore, ShardId};
 /// # use caelmor_persist::reference::Reference;
 /// let mut store = MemStore::<Reference>::new(ShardId(1));
@@ -52,7 +53,10 @@ pub struct ServerAuthority<S: Schema> {
     pub(crate) token: u64,
     pub(crate) shard: ShardId,
     pub(crate) fence: Fence,
-    pub(crate) next_epoch: Epoch,
+    /// The epoch the next save carries: advanced by each commit, through
+    /// a shared reference, so that the authority can be shared (e.g. in an
+    /// `Arc`) between a game thread that seals and a thread that commits.
+    next_epoch: AtomicU64,
     pub(crate) key: Option<DigestKey>,
     /// The newest fence the minting store has seen for the shard.
     current: Arc<AtomicU64>,
@@ -78,7 +82,7 @@ impl<S: Schema> ServerAuthority<S> {
             fence,
             // With the epoch counter exhausted no save can commit: the
             // store refuses it with `E-STORE-EXHAUSTED`.
-            next_epoch: Epoch::after(latest).unwrap_or(Epoch(u64::MAX)),
+            next_epoch: AtomicU64::new(Epoch::after(latest).unwrap_or(Epoch(u64::MAX)).0),
             key,
             current,
             _schema: PhantomData,
@@ -96,8 +100,9 @@ impl<S: Schema> ServerAuthority<S> {
 
     /// Records that `epoch` was committed under this authority: the next
     /// save carries the epoch after it.
-    pub(crate) fn committed(&mut self, epoch: Epoch) {
-        self.next_epoch = epoch.next().unwrap_or(epoch);
+    pub(crate) fn committed(&self, epoch: Epoch) {
+        let next = epoch.next().unwrap_or(epoch);
+        self.next_epoch.fetch_max(next.0, Ordering::AcqRel);
     }
 
     /// The shard this authority governs.
@@ -115,7 +120,7 @@ impl<S: Schema> ServerAuthority<S> {
     /// The epoch the next save will carry: one past the latest commit.
     #[must_use]
     pub fn next_epoch(&self) -> Epoch {
-        self.next_epoch
+        Epoch(self.next_epoch.load(Ordering::Acquire))
     }
 
     /// Whether bundles are digested with a key.
@@ -131,7 +136,7 @@ impl<S: Schema> fmt::Debug for ServerAuthority<S> {
             .field("schema", &S::NAME)
             .field("shard", &self.shard)
             .field("fence", &self.fence)
-            .field("next_epoch", &self.next_epoch)
+            .field("next_epoch", &self.next_epoch())
             .field("keyed", &self.key.is_some())
             .field("current", &self.is_current())
             .finish_non_exhaustive()

@@ -2,143 +2,107 @@
 //!
 //! All-or-nothing save and restore of an MMO server's five persisted
 //! systems — players, the world, NPCs, items, quests — in the one order the
-//! Caelmor persistence canon (Stage 21.0, Stage 21.2) allows, with every
-//! forbidden ordering rejected by the compiler and every illegal bundle
-//! rejected before anything is handed out.
+//! Caelmor persistence canon allows (Stage 21.0, Stage 21.2). Saving or
+//! restoring in a forbidden order does not compile, and the compiler's
+//! message names the next step; a bundle that is partial, mixed in time,
+//! damaged, dangling or edited is refused, with a stable code, before
+//! anything of it reaches the server.
+//!
+//! ## Quick start: your records, a file store
+//!
+//! Describe one record type per system (each trait asks only for the
+//! record's id and the ids it refers to), name them in a [`Schema`], claim
+//! a shard in a [`FileStore`], and walk the chains. This is
+//! `examples/quickstart.rs` (`cargo run --example quickstart`):
+//!
+#![doc = concat!("```\n", include_str!("../examples/quickstart.rs"), "```")]
 //!
 //! ## The protocol, in types
 //!
-//! A save is a chain of zero-sized typestates, in the order of
-//! Stage 21.2 §5:
+//! **Save** (Stage 21.2 §5). [`Save::begin`] takes the [`ServerAuthority`]
+//! that [`Store::claim`] minted; the steps run in one order, each checking
+//! its section against the earlier ones (unique ids, every reference
+//! resolved, item containment acyclic) and consuming the chain if it fails:
 //!
 //! [`Start`] → [`PlayerDone`] → [`WorldDone`] → [`NpcDone`] → [`ItemDone`] →
 //! [`QuestDone`] → [`Sealed`]
 //!
-//! Each step exists only on the state before it, so skipping or reordering a
-//! step does not compile; a failing step consumes the chain, so there is
-//! never a half-saved value; and a [`Store`] commits only a [`Sealed`]
-//! bundle, which only the last step produces. A restore walks the same
-//! states (Stage 21.2 §6) after verifying the whole bundle, and hands out
-//! each system as a [`Dormant`] value that only the completed chain's
-//! [`Activation`] can release.
+//! A [`Sealed`] bundle is the only value [`Store::commit`] accepts, and
+//! whatever [`Save::seal`] returns, a load of it verifies: every record was
+//! decoded back while sealing and checked to reproduce its ids and
+//! references.
 //!
+//! **Restore** (Stage 21.2 §6). [`Store::load_latest`] reads the epoch the
+//! shard's head names — never an older one — and verifies every rule of the
+//! [format](mod@format), every record decoded; only that [`Loaded`] value
+//! can be restored, and only with the authority of the store that loaded
+//! it, while it is current. The chain walks the same states; the restored
+//! systems stay dormant inside it until [`Restore::activate`] releases all
+//! five together as [`Activated`]. Nothing runs on a record before that.
+//!
+//! A step out of order, skipped or repeated, an early commit or activation,
+//! and every other misuse the types can see fail to compile in the crate's
+//! own words, e.g.:
+//!
+//! ```text
+//! error[E0277]: this save is at `Start`: its next step is .players(..)
 //! ```
-//! use caelmor_persist::{MemStore, Restore, Save, ShardId};
-//! use caelmor_persist::reference::{Reference, ShardSpec};
 //!
-//! // The server's five systems, in memory.
-//! let world = ShardSpec::small().generate(7);
-//!
-//! // Claiming the shard mints the server's authority.
-//! let mut store = MemStore::<Reference>::new(ShardId(1));
-//! let mut authority = store.claim()?;
-//!
-//! // Save: one atomic bundle, in the canon's order.
-//! let sealed = Save::begin(&authority)
-//!     .players(&world.players)?
-//!     .world(&world.zones)?
-//!     .npcs(&world.npcs)?
-//!     .items(&world.items)?
-//!     .quests(&world.quests)?
-//!     .seal();
-//! store.commit(sealed, &mut authority)?;
-//!
-//! // Restore: the latest committed epoch, verified in full, restored in the
-//! // same order, dormant until all five systems are activated together.
-//! let loaded = store.load_latest()?.expect("epoch 1 was committed");
-//! let active = Restore::open(loaded, &authority)?
-//!     .players()
-//!     .world()
-//!     .npcs()
-//!     .items()
-//!     .quests()
-//!     .activate(&authority)?;
-//! assert_eq!(active.players, world.players);
-//! assert_eq!(active.items, world.items);
-//! # Ok::<(), Box<dyn std::error::Error>>(())
-//! ```
+//! The full list, one misuse per file with the compiler's output, is the
+//! crate's `ui-tests/` directory.
 //!
 //! ## Stores
 //!
-//! A [`Store`] commits a [`Sealed`] bundle whole or not at all, accepts only
-//! the next epoch, refuses an authority (or a bundle sealed under one) that a
-//! later claim has fenced out, and never falls back to an older epoch when
-//! the latest is damaged. [`FileStore`] is the embedded default: one
-//! directory per shard, one file per epoch, commits made durable with
-//! write-temp, fsync, rename, fsync-directory, and an OS lock that makes one
-//! process the shard's authority. [`MemStore`] keeps the same contract in
-//! memory, for tests and examples. `PgStore` (feature `postgres`) keeps
-//! shards in PostgreSQL for servers on several hosts, one owner at a time,
-//! with failover; its operations guide is the `deployment` page
-//! (`docs/deployment.md`). Any other storage plugs in through the public
-//! [`Backend`] trait, and the `conformance` suite (feature `conformance`)
-//! checks it.
+//! [`Store`] enforces what the canon asks of any store, over any
+//! [`Backend`]: one authority at a time (fences; [`Store::claim`] supersedes
+//! every earlier authority), only the next epoch, a commit whole or not at
+//! all, a shard keyed or not for good, and a load that is the latest
+//! committed epoch or an error — never a fallback to an older epoch
+//! (Stage 21.0: no rollback via persistence). [`FileStore`] is the embedded
+//! default (one directory per shard, crash-safe, nothing ever replaced);
+//! [`MemStore`] keeps a shard in memory. `PgStore` (feature `postgres`)
+//! keeps shards in PostgreSQL for servers on several hosts, one owner at a
+//! time, with failover; its operations guide is the `deployment` page
+//! (`docs/deployment.md`). A backend of your own implements the byte-level
+//! [`Backend`] trait and proves it with the `conformance` suite.
 //!
 //! ## Cores
 //!
-//! A save step with a large section (16 Ki records or more) runs its checks
-//! and encodes part of its records on a second thread while the calling
-//! thread writes the rest; [`Restore::open`] decodes a large item section on
-//! a second thread; digests of large bundles are computed on two. The
-//! threads are scoped to the call, so records are borrowed, never kept:
-//! that is why records must be `Send + Sync` ([`Record`]). The bytes, and
-//! the first rejection, are the same however the work was shared, and if
-//! no thread can be started the call runs on one. A [`FileStore`] load
-//! decodes the records to verify them and hands them to the
-//! [`Restore::open`] that follows, so a restore reads its bundle once.
+//! Large sections (16 Ki records or more) are sealed and opened on two
+//! threads, and large bundles digested on two: the threads are scoped to
+//! the call, which is why records are `Send + Sync` ([`Record`]). The bytes,
+//! and the first rejection, are the same however the work was shared.
 //!
-//! ## What the compiler refuses
+//! ## Features
 //!
-//! ```compile_fail
-//! # use caelmor_persist::{MemStore, Save, ShardId, Store};
-//! # use caelmor_persist::reference::{Reference, ShardSpec};
-//! # let world = ShardSpec::small().generate(7);
-//! # let mut store = MemStore::<Reference>::new(ShardId(1));
-//! # let mut authority = store.claim().unwrap();
-//! // World before players: Stage 21.2 §5 allows no other order.
-//! let save = Save::begin(&authority).world(&world.zones);
-//! ```
+//! | feature | what it adds |
+//! | --- | --- |
+//! | *(none)* | the library: schemas, both chains, [`FileStore`], [`MemStore`], [`verify`] |
+//! | `reference` | a reference schema and a seeded shard generator (tests, examples, benches) |
+//! | `conformance` | the backend conformance suite, for the tests of your own [`Backend`] |
+//! | `postgres` | `PgStore`, a fenced multi-host store on PostgreSQL |
+//! | `tracing` | `tracing` spans for every save step, seal, claim, commit, load, restore and activation |
+//! | `cli` | the `caelmor-persist` command-line tool |
 //!
-//! ```compile_fail
-//! # use caelmor_persist::{MemStore, Save, ShardId, Store};
-//! # use caelmor_persist::reference::{Reference, ShardSpec};
-//! # let world = ShardSpec::small().generate(7);
-//! # let mut store = MemStore::<Reference>::new(ShardId(1));
-//! # let mut authority = store.claim().unwrap();
-//! // Committing a partial save: "call .world(..) next …"
-//! let partial = Save::begin(&authority).players(&world.players).unwrap();
-//! store.commit(partial, &mut authority);
-//! ```
-//!
-//! The full list, one misuse per file with the compiler's message, is the
-//! crate's `ui-tests/` directory.
-//!
-//! ## What is checked at run time
-//!
-//! Ids unique; every reference resolving inside the same bundle (NPC → zone;
-//! item → zone, player, containing item, owner; quest → owner, zones); item
-//! containment acyclic and rooted in a zone or a player — at each save step,
-//! and again when a bundle is opened. The bundle is one digest-closed frame
-//! whose every section carries the bundle's shard and epoch; a reader checks
-//! the digest before decoding anything and rejects every non-canonical
-//! encoding. Each refusal is a [`Rejection`] with a stable
-//! [`RejectionCode`]. The [`format`](mod@format) module is the byte-level specification.
+//! The default build depends on none of them. Minimum Rust: 1.89.
 //!
 //! ## Canon map
 //!
 //! | canon | enforced by |
 //! | --- | --- |
 //! | 21.2 §4 closed set of five systems | [`System`], [`Schema`] with exactly five record types, sealed states |
-//! | 21.2 §5 save order | [`Save`] typestate chain |
-//! | 21.2 §6 restore order, inactive until activated | [`Restore`] chain, [`Dormant`], [`Activation`] |
+//! | 21.2 §5 save order | the [`Save`] typestate chain |
+//! | 21.2 §5, §9.3 atomic | failing steps consume the chain; only [`Sealed`] commits; a store commits whole or not at all, even across a crash |
+//! | 21.2 §6 restore order, inactive until activated | the [`Restore`] chain; [`Restore::activate`] releases all five together |
+//! | 21.2 §6 no logic or inference during restore | records stay inside the chain until activation; nothing is defaulted or repaired |
 //! | 21.2 §7 legal edges only | the id types record traits return; [`ItemLocation`] has no NPC; [`System::dependencies`] const-checked |
-//! | 21.2 §7 no cycles | const proof in [`system`](System); `E-CONTAINMENT-CYCLE` |
-//! | 21.2 §5, §9.3 atomic | failing steps consume the chain; only [`Sealed`] commits; [`FileStore`] commits survive a crash whole or not at all |
-//! | 21.2 §8 no partial restore, no inference | [`Restore::open`] verifies all before handing out anything |
+//! | 21.2 §7 no cycles | const proof in [`System`]; `E-CONTAINMENT-CYCLE` |
+//! | 21.2 §8 no partial restore, nothing missing or unresolved | a load verifies everything before anything is handed out |
 //! | 21.2 §9.4 deterministic | canonical encoding, fixed check order, stable codes |
-//! | 21.0 mixed-epoch, client-influenced | per-section epoch and shard stamps; [`DigestKey`]; [`ServerAuthority`] |
-//! | 21.2 §9.6 server authority | [`ServerAuthority`] minted only by [`Store::claim`], fenced |
+//! | 21.2 §9.6 server authority | [`ServerAuthority`] minted only by [`Store::claim`], fenced; restore only with the authority of the store that loaded |
+//! | 21.0 no rollback, no mixed epochs, no client influence | next epoch only, no fallback, per-section stamps, [`DigestKey`] |
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![warn(rust_2018_idioms, unreachable_pub)]
@@ -146,6 +110,7 @@
 mod authority;
 mod check;
 pub mod format;
+#[doc(hidden)]
 pub mod gate;
 mod ids;
 mod parallel;
@@ -157,15 +122,18 @@ mod shape;
 mod state;
 mod store;
 mod system;
+mod trace;
 mod verify;
 
 #[cfg(feature = "reference")]
+#[cfg_attr(docsrs, doc(cfg(feature = "reference")))]
 pub mod reference;
 
 /// Running `PgStore` in production: one owner per shard, what the fence
 /// guarantees and what the advisory lock only signals, failover step by
 /// step, keepalives, connection poolers, tokio (`docs/deployment.md`).
 #[cfg(feature = "postgres")]
+#[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
 #[doc = include_str!("../docs/deployment.md")]
 pub mod deployment {}
 
@@ -190,5 +158,6 @@ pub use store::{Keepalives, OwnerSession, PgBackend, PgError, PgOptions, PgStore
 pub use system::System;
 
 #[cfg(feature = "conformance")]
+#[cfg_attr(docsrs, doc(cfg(feature = "conformance")))]
 pub use store::conformance;
 pub use verify::{SectionSummary, Summary, Verified, VerifyOptions, verify, verify_as};

@@ -51,16 +51,17 @@ use crate::verify::Summary;
 /// are inside the chain, where no code can read, change or act on them.
 /// [`activate`](Restore::activate) releases all five together, or none.
 ///
-/// ```
+#[cfg_attr(feature = "reference", doc = "```")]
+#[cfg_attr(not(feature = "reference"), doc = "```ignore")]
 /// use caelmor_persist::{MemStore, Restore, Save, ShardId};
 /// use caelmor_persist::reference::{Reference, ShardSpec};
 ///
 /// # let shard = ShardSpec::small().generate(1);
 /// # let mut store = MemStore::<Reference>::new(ShardId(1));
-/// # let mut authority = store.claim()?;
+/// # let authority = store.claim()?;
 /// # let sealed = Save::begin(&authority).players(&shard.players)?.world(&shard.zones)?
 /// #     .npcs(&shard.npcs)?.items(&shard.items)?.quests(&shard.quests)?.seal();
-/// # store.commit(sealed, &mut authority)?;
+/// # store.commit(sealed, &authority)?;
 /// let loaded = store.load_latest()?.expect("one epoch was committed");
 /// let active = Restore::open(loaded, &authority)?
 ///     .players()
@@ -135,6 +136,12 @@ impl<S: Schema, St: State> Restore<S, St> {
     where
         St: RestoreComplete<S>,
     {
+        crate::trace::span!(
+            "activate",
+            shard = self.opened.summary.shard.0,
+            epoch = self.opened.summary.epoch.0,
+            fence = authority.fence.0
+        );
         if authority.token != self.authority {
             return Err(ActivationError::ForeignAuthority);
         }
@@ -179,6 +186,12 @@ impl<S: Schema> Restore<S, Start> {
     /// or has been superseded since.
     pub fn open(loaded: Loaded<S>, authority: &ServerAuthority<S>) -> Result<Self, RestoreError> {
         let (store, fence, opened) = loaded.into_parts();
+        crate::trace::span!(
+            "restore",
+            shard = opened.summary.shard.0,
+            epoch = opened.summary.epoch.0,
+            fence = fence.0
+        );
         if store != authority.store {
             return Err(RestoreError::ForeignStore);
         }

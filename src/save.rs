@@ -57,7 +57,7 @@ use crate::system::System;
 ///
 /// let shard = ShardSpec::small().generate(42);
 /// let mut store = MemStore::<Reference>::new(ShardId(1));
-/// let mut authority = store.claim()?;
+/// let authority = store.claim()?;
 ///
 /// let sealed = Save::begin(&authority)
 ///     .players(&shard.players)?
@@ -66,7 +66,7 @@ use crate::system::System;
 ///     .items(&shard.items)?
 ///     .quests(&shard.quests)?
 ///     .seal();
-/// let committed = store.commit(sealed, &mut authority)?;
+/// let committed = store.commit(sealed, &authority)?;
 /// assert_eq!(committed.epoch.get(), 1);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
@@ -186,7 +186,7 @@ impl<S: Schema> Save<S, Start> {
     pub fn begin(authority: &ServerAuthority<S>) -> Self {
         let header = Header {
             shard: authority.shard,
-            epoch: authority.next_epoch,
+            epoch: authority.next_epoch(),
             fence: authority.fence,
             schema_name: S::NAME.to_owned(),
             schema_version: S::VERSION,
@@ -195,7 +195,7 @@ impl<S: Schema> Save<S, Start> {
             writer: BundleWriter::begin(&header),
             store: authority.store,
             shard: authority.shard,
-            epoch: authority.next_epoch,
+            epoch: authority.next_epoch(),
             fence: authority.fence,
             key: authority.key.clone(),
             players: Vec::new(),

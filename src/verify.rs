@@ -165,23 +165,14 @@ pub struct Summary {
 }
 
 fn hex<S: serde::Serializer>(d: &[u8; DIGEST_LEN], s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&to_hex(d))
-}
-
-pub(crate) fn to_hex(bytes: &[u8]) -> String {
-    use core::fmt::Write;
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        let _ = write!(out, "{b:02x}");
-    }
-    out
+    s.serialize_str(&blake3::Hash::from_bytes(*d).to_hex())
 }
 
 impl Summary {
     /// The digest as lower-case hex.
     #[must_use]
     pub fn digest_hex(&self) -> String {
-        to_hex(&self.digest)
+        blake3::Hash::from_bytes(self.digest).to_hex().to_string()
     }
 
     pub(crate) fn of(parsed: &Parsed<'_>) -> Summary {
@@ -270,7 +261,8 @@ pub fn verify(bytes: &[u8], options: &VerifyOptions) -> Result<Verified, Rejecti
 /// The first rule that fails, in the order of the [format
 /// specification](crate::format).
 ///
-/// ```
+#[cfg_attr(feature = "reference", doc = "```")]
+#[cfg_attr(not(feature = "reference"), doc = "```ignore")]
 /// use caelmor_persist::{verify_as, MemStore, Save, ShardId, VerifyOptions};
 /// use caelmor_persist::reference::{Reference, ShardSpec};
 ///

@@ -2,6 +2,8 @@
 
 #![cfg(feature = "cli")]
 
+mod cli_support;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -105,13 +107,23 @@ fn demo_twice_commits_epochs_one_and_two_which_verify() {
     let out = stdout(&log);
     assert!(log.status.success(), "{out}");
     assert!(
-        out.contains("2 epochs, current fence#2, latest epoch#2, head version 4"),
+        out.contains("2 epochs, current fence#2, latest epoch#2, head version 4, unkeyed"),
         "{out}"
     );
     assert!(
         out.lines().filter(|l| l.ends_with(" ok")).count() == 2,
         "{out}"
     );
+    // Each row: the commit time in RFC 3339 (UTC, to the second) and the
+    // schema, read from the bundle.
+    for row in out.lines().filter(|l| l.ends_with(" ok")) {
+        let time = row.split_whitespace().nth(3).unwrap_or_default();
+        assert!(
+            time.len() == 20 && time.as_bytes()[10] == b'T' && time.ends_with('Z'),
+            "{row}"
+        );
+        assert!(row.contains("caelmor-reference v1"), "{row}");
+    }
     // Newest first, each with the fence it was committed under.
     let rows: Vec<&str> = out.lines().filter(|l| l.ends_with(" ok")).collect();
     assert!(rows[0].trim_start().starts_with("epoch#2") && rows[0].contains("fence#2"));
@@ -149,7 +161,12 @@ fn a_flipped_byte_fails_verification_with_the_digest_code() {
     // The same damage in the shard directory: log marks the epoch.
     fs::write(&good, &bytes).unwrap();
     let log = run(&["log", "caelmor-data/shard-1"], tmp.path());
-    assert_clean_failure(&log, "DAMAGED E-DIGEST");
+    assert_clean_failure(&log, "DAMAGED E-STORE-DAMAGED: E-DIGEST");
+    assert!(
+        stdout(&log).contains("the latest, epoch#1, cannot be loaded (E-STORE-DAMAGED)"),
+        "{}",
+        stdout(&log)
+    );
 }
 
 /// Changed with the head records: `log` lists what the head says is
@@ -425,4 +442,332 @@ fn every_command_has_help() {
     }
     let o = bin().arg("verify").output().unwrap();
     assert_eq!(o.status.code(), Some(2), "usage errors exit 2");
+}
+
+/// Issue 10 item 7: sizes that cannot be generated are usage errors, found
+/// before the claim — exit 2, and nothing created, claimed or written. They
+/// used to panic (capacity overflow) or abort (allocation failure) after
+/// the claim, leaving the fence bumped and nothing committed.
+#[test]
+fn impossible_sizes_are_usage_errors_that_touch_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let impossible: [&[&str]; 4] = [
+        &["--items", "18446744073709551615"],
+        &["--players", "4294967296"],
+        &[
+            "--npcs",
+            "9223372036854775807",
+            "--quests",
+            "9223372036854775807",
+        ],
+        &["--size", "large", "--zones", "1000000000000"],
+    ];
+    // A new shard: its directory is never created.
+    for flags in impossible {
+        let mut args = vec!["demo"];
+        args.extend(flags);
+        let o = run(&args, tmp.path());
+        assert_eq!(o.status.code(), Some(2), "{flags:?}: {}", stderr(&o));
+        assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
+        assert!(stderr(&o).starts_with("error: "), "{}", stderr(&o));
+        assert!(
+            stderr(&o).contains(flags[flags.len() - 1]),
+            "{}",
+            stderr(&o)
+        );
+        assert!(
+            !tmp.path().join("caelmor-data").exists(),
+            "{flags:?} created the store"
+        );
+    }
+    // An existing shard: not claimed (its head is unchanged), not touched.
+    assert!(demo(tmp.path()).status.success());
+    let before = cli_support::snapshot(tmp.path());
+    for flags in impossible {
+        let mut args = vec!["demo"];
+        args.extend(flags);
+        let o = run(&args, tmp.path());
+        assert_eq!(o.status.code(), Some(2), "{flags:?}: {}", stderr(&o));
+        assert_eq!(cli_support::snapshot(tmp.path()), before, "{flags:?}");
+    }
+    // Other usage errors are refused by the parser, just as early.
+    for args in [
+        vec!["demo", "--size", "huge"],
+        vec!["demo", "--items", "18446744073709551616"],
+        vec!["demo", "--players", "-1"],
+        vec!["log", "--schema", "no-version", "caelmor-data"],
+    ] {
+        let o = run(&args, tmp.path());
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert_eq!(cli_support::snapshot(tmp.path()), before, "{args:?}");
+    }
+    // The next real run commits the next epoch: nothing was claimed.
+    let o = demo(tmp.path());
+    assert!(
+        stdout(&o).contains("committed epoch#2 under fence#2"),
+        "{}",
+        stdout(&o)
+    );
+}
+
+/// Issue 10 item 8: an error and its sources, printed once each. The store
+/// directory's parent is a file: the OS's reason used to be printed twice
+/// (in the message and again as its source).
+#[test]
+fn an_os_error_is_said_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    fs::write(tmp.path().join("not-a-dir"), b"a file").unwrap();
+    let mut args = vec!["demo", "--dir", "not-a-dir"];
+    args.extend(TINY);
+    let o = run(&args, tmp.path());
+    assert_clean_failure(&o, "E-STORE-IO");
+    let err = stderr(&o);
+    assert_eq!(
+        err,
+        "caelmor-persist: E-STORE-IO: cannot create directory not-a-dir/shard-1: Not a directory (os error 20)\n"
+    );
+    assert_eq!(err.matches("Not a directory").count(), 1, "{err}");
+    cli_support::assert_says_once(&err);
+
+    // A missing file to inspect, a missing key file: once each too.
+    for args in [
+        vec!["inspect", "missing.cpb"],
+        vec!["verify", "--key-file", "missing.key", "missing.cpb"],
+    ] {
+        let o = run(&args, tmp.path());
+        assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+        let err = stderr(&o);
+        assert_eq!(err.matches("No such file").count(), 1, "{err}");
+        cli_support::assert_says_once(&err);
+    }
+}
+
+/// Issue 10 item 6: a shard records its key's fingerprint at its first
+/// claim; a plain demo on a keyed shard (or a keyed one on a plain shard,
+/// or another key) is refused before anything is written.
+#[test]
+fn keys_never_mix_in_one_shard() {
+    let tmp = tempfile::tempdir().unwrap();
+    fs::write(tmp.path().join("a.key"), "ab".repeat(32)).unwrap();
+    fs::write(tmp.path().join("b.key"), "cd".repeat(32)).unwrap();
+    let keyed = |key: &str| {
+        let mut args = vec!["demo", "--key-file", key];
+        args.extend(TINY);
+        run(&args, tmp.path())
+    };
+    let o = keyed("a.key");
+    assert!(o.status.success(), "{}", stderr(&o));
+    let before = cli_support::snapshot(tmp.path());
+    for o in [demo(tmp.path()), keyed("b.key")] {
+        assert_clean_failure(&o, "E-STORE-KEY");
+        assert!(stderr(&o).starts_with("caelmor-persist: E-STORE-KEY: "));
+        cli_support::assert_says_once(&stderr(&o));
+        assert_eq!(cli_support::snapshot(tmp.path()), before, "nothing written");
+    }
+    let o = keyed("a.key");
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("committed epoch#2"), "{}", stdout(&o));
+
+    // The other way round: a plain shard refuses a keyed run.
+    let plain = tempfile::tempdir().unwrap();
+    assert!(demo(plain.path()).status.success());
+    let before = cli_support::snapshot(plain.path());
+    let mut args = vec!["demo", "--key-file"];
+    let key = tmp.path().join("a.key");
+    args.push(key.to_str().unwrap());
+    args.extend(TINY);
+    let o = run(&args, plain.path());
+    assert_clean_failure(&o, "E-STORE-KEY");
+    assert_eq!(cli_support::snapshot(plain.path()), before);
+
+    // `log` says the same of a key given for a plain shard.
+    let o = run(
+        &[
+            "log",
+            "--key-file",
+            key.to_str().unwrap(),
+            "caelmor-data/shard-1",
+        ],
+        plain.path(),
+    );
+    assert_clean_failure(&o, "E-STORE-KEY: the shard is unkeyed, --key-file has ");
+    assert!(!stdout(&o).contains("DAMAGED"), "{}", stdout(&o));
+
+    // An unkeyed bundle under a keyed shard's epoch name: another key
+    // (none), not damage.
+    fs::copy(epoch_file(plain.path(), 1), epoch_file(tmp.path(), 1)).unwrap();
+    let o = run(
+        &["log", "--key-file", "a.key", "caelmor-data/shard-1"],
+        tmp.path(),
+    );
+    assert_clean_failure(
+        &o,
+        "OTHER KEY E-STORE-KEY: the bundle is unkeyed, the shard is keyed with ",
+    );
+    assert!(!stdout(&o).contains("DAMAGED"), "{}", stdout(&o));
+}
+
+/// Issue 10 item 7: `log` names each problem for what it is — it used to
+/// call wrong keys and other schemas DAMAGED, and list another shard's
+/// bundle as ok — and fails when the latest cannot be loaded.
+#[test]
+fn log_names_each_problem_for_what_it_is() {
+    let tmp = tempfile::tempdir().unwrap();
+    fs::write(tmp.path().join("a.key"), "ab".repeat(32)).unwrap();
+    fs::write(tmp.path().join("b.key"), "cd".repeat(32)).unwrap();
+    let keyed = |shard: &str| {
+        let mut args = vec!["demo", "--key-file", "a.key", "--shard", shard];
+        args.extend(TINY);
+        let o = run(&args, tmp.path());
+        assert!(o.status.success(), "{}", stderr(&o));
+    };
+    keyed("1");
+    keyed("1");
+    keyed("2");
+    let log = |args: &[&str]| {
+        let mut all = vec!["log"];
+        all.extend(args);
+        all.push("caelmor-data/shard-1");
+        run(&all, tmp.path())
+    };
+    let row = |o: &Output, epoch: u64| -> String {
+        stdout(o)
+            .lines()
+            .find(|l| l.trim_start().starts_with(&format!("epoch#{epoch} ")))
+            .unwrap_or_else(|| panic!("no row for epoch#{epoch}: {}", stdout(o)))
+            .to_owned()
+    };
+
+    // With its key: sound.
+    let o = log(&["--key-file", "a.key"]);
+    assert!(o.status.success(), "{}", stdout(&o));
+    assert!(stdout(&o).contains(", keyed "), "{}", stdout(&o));
+
+    // Without it: the key is named, not damage.
+    let o = log(&[]);
+    assert_clean_failure(&o, "E-STORE-KEY");
+    let out = stdout(&o);
+    assert!(
+        out.contains("E-STORE-KEY: the shard is keyed with ")
+            && out.contains("it needs --key-file"),
+        "{out}"
+    );
+    assert!(
+        row(&o, 2).ends_with("OTHER KEY E-STORE-KEY: keyed, and no --key-file given"),
+        "{out}"
+    );
+    assert!(!out.contains("DAMAGED"), "{out}");
+    assert!(
+        out.contains("the latest, epoch#2, cannot be loaded (E-STORE-KEY)"),
+        "{out}"
+    );
+
+    // With another key: both fingerprints, so the operator can tell which
+    // key the shard wants.
+    let o = log(&["--key-file", "b.key"]);
+    assert_clean_failure(&o, "E-STORE-KEY");
+    let out = stdout(&o);
+    let line = out
+        .lines()
+        .find(|l| l.contains("E-STORE-KEY: the shard is keyed with"))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(line.contains(", --key-file has "), "{line}");
+    assert!(
+        row(&o, 2).ends_with("OTHER KEY E-STORE-KEY: keyed with another key than --key-file's"),
+        "{out}"
+    );
+    assert!(!out.contains("DAMAGED"), "{out}");
+
+    // Another schema than the one the server reads: named, and the latest
+    // cannot be loaded by that server.
+    let o = log(&["--key-file", "a.key", "--schema", "guild-hall:3"]);
+    assert_clean_failure(&o, "E-STORE-SCHEMA");
+    assert!(
+        row(&o, 2).contains(
+            r#"OTHER SCHEMA E-STORE-SCHEMA: written with schema "caelmor-reference" v1, --schema is "guild-hall" v3"#
+        ),
+        "{}",
+        stdout(&o)
+    );
+    let o = log(&["--key-file", "a.key", "--schema", "caelmor-reference:1"]);
+    assert!(o.status.success(), "{}", stdout(&o));
+
+    // Another shard's bundle under epoch 1's name (same key, same epoch,
+    // same fence: only its header tells).
+    let own = epoch_file(tmp.path(), 1);
+    let own_bytes = fs::read(&own).unwrap();
+    let other = ShardDir::of(tmp.path().join("caelmor-data"), ShardId(2)).epoch_path(StoredEpoch {
+        epoch: Epoch(1),
+        fence: Fence(1),
+    });
+    fs::copy(&other, &own).unwrap();
+    let o = log(&["--key-file", "a.key"]);
+    assert_clean_failure(&o, "OTHER SHARD E-SHARD");
+    assert!(row(&o, 1).contains("shard#2"), "{}", stdout(&o));
+    assert!(row(&o, 2).ends_with(" ok"), "{}", stdout(&o));
+    // The latest is sound: only the older epoch is reported.
+    assert!(!stdout(&o).contains("cannot be loaded"), "{}", stdout(&o));
+
+    // Damage: a flipped byte in an older epoch.
+    let mut flipped = own_bytes.clone();
+    flipped[60] ^= 0x40;
+    fs::write(&own, &flipped).unwrap();
+    let o = log(&["--key-file", "a.key"]);
+    assert_clean_failure(&o, "DAMAGED E-STORE-DAMAGED: E-DIGEST");
+    assert!(row(&o, 1).contains("DAMAGED E-STORE-DAMAGED: E-DIGEST"));
+
+    // Unreadable: a directory where the bundle should be.
+    fs::remove_file(&own).unwrap();
+    fs::create_dir(&own).unwrap();
+    let o = log(&["--key-file", "a.key"]);
+    assert_clean_failure(&o, "UNREADABLE E-STORE-NOT-FILE");
+    assert!(row(&o, 1).contains("is a directory, not a regular file"));
+    fs::remove_dir(&own).unwrap();
+
+    // The latest replaced by another bundle (here epoch 1's, a byte
+    // longer) or with its digest changed: not the one committed.
+    fs::write(&own, &own_bytes).unwrap();
+    let latest = epoch_file(tmp.path(), 2);
+    let latest_bytes = fs::read(&latest).unwrap();
+    fs::copy(&own, &latest).unwrap();
+    let o = log(&["--key-file", "a.key"]);
+    assert_clean_failure(&o, "DAMAGED E-STORE-DAMAGED: its bundle holds");
+    assert!(
+        stdout(&o).contains("the latest, epoch#2, cannot be loaded (E-STORE-DAMAGED)"),
+        "{}",
+        stdout(&o)
+    );
+    let mut redigested = latest_bytes.clone();
+    *redigested.last_mut().unwrap() ^= 1;
+    fs::write(&latest, &redigested).unwrap();
+    let o = log(&["--key-file", "a.key"]);
+    assert_clean_failure(
+        &o,
+        "DAMAGED E-STORE-DAMAGED: its bundle is not the one committed",
+    );
+    fs::write(&latest, &latest_bytes).unwrap();
+    let o = log(&["--key-file", "a.key"]);
+    assert!(o.status.success(), "{}", stdout(&o));
+
+    // No head at all, bundles left: which epoch is latest is lost, and
+    // log says so once, and fails.
+    let shard = tmp.path().join("caelmor-data/shard-1");
+    for entry in fs::read_dir(&shard).unwrap().flatten() {
+        if entry.file_name().to_str().unwrap().starts_with("head-") {
+            fs::remove_file(entry.path()).unwrap();
+        }
+    }
+    let o = log(&["--key-file", "a.key"]);
+    assert_clean_failure(&o, "E-STORE-HEAD");
+    let first = stdout(&o).lines().next().unwrap_or_default().to_owned();
+    assert!(
+        first.starts_with("E-STORE-HEAD: caelmor-data/shard-1: "),
+        "{first}"
+    );
+    cli_support::assert_says_once(&first);
+    assert!(
+        stdout(&o).contains("(no head: whether it was committed cannot be told)"),
+        "{}",
+        stdout(&o)
+    );
 }

@@ -127,7 +127,7 @@ fn authorities_show_their_claim_but_never_their_key() {
 fn chain_values_show_schema_state_and_position() {
     let shard = tiny();
     let mut store = MemStore::<Reference>::new(ShardId(5));
-    let mut authority = store.claim().unwrap();
+    let authority = store.claim().unwrap();
 
     let save_start = format!("{:?}", Save::begin(&authority));
     for part in ["Save", "caelmor-reference", "Start", "shard#5", "epoch#1"] {
@@ -152,7 +152,7 @@ fn chain_values_show_schema_state_and_position() {
     ] {
         assert!(shown.contains(&part), "{shown} lacks {part}");
     }
-    store.commit(sealed, &mut authority).unwrap();
+    store.commit(sealed, &authority).unwrap();
 
     let loaded = store.load_latest().unwrap().unwrap();
     let shown = format!("{loaded:?}");
@@ -217,8 +217,8 @@ fn summaries_and_commit_errors_show_what_they_hold() {
     // A bundle sealed under another store's authority is refused and
     // handed back; the error shows both the cause and the bundle.
     let mut other = MemStore::<Reference>::new(ShardId(1));
-    let mut other_authority = other.claim().unwrap();
-    let err = other.commit(sealed, &mut other_authority).unwrap_err();
+    let other_authority = other.claim().unwrap();
+    let err = other.commit(sealed, &other_authority).unwrap_err();
     let shown = format!("{err:?}");
     assert!(
         shown.starts_with("CommitError") && shown.contains("Sealed"),
@@ -264,10 +264,10 @@ fn error_chains_say_each_thing_once() {
 
     // A refused commit of a superseded authority: its own message once.
     let mut store = MemStore::<Reference>::new(ShardId(1));
-    let mut old = store.claim().unwrap();
+    let old = store.claim().unwrap();
     let _new = store.claim().unwrap();
     let err = store
-        .commit(save(&tiny(), &old).unwrap(), &mut old)
+        .commit(save(&tiny(), &old).unwrap(), &old)
         .unwrap_err();
     assert_eq!(err.code(), "E-STORE-FENCED");
     assert!(err.source().is_none(), "{err}");
@@ -275,9 +275,9 @@ fn error_chains_say_each_thing_once() {
     // A damaged latest that failed verification names the rule in its
     // message, and the rejection is there to be matched on.
     let mut store = MemStore::<Reference>::new(ShardId(1));
-    let mut authority = store.claim().unwrap();
+    let authority = store.claim().unwrap();
     let sealed = save(&tiny(), &authority).unwrap();
-    store.commit(sealed, &mut authority).unwrap();
+    store.commit(sealed, &authority).unwrap();
     let (planted, _) = common::planted(
         &common::Bundle::of(&{
             let mut s = tiny();

@@ -190,7 +190,7 @@ fn a_bundle_sealed_under_an_older_claim_is_refused() {
     let mut authority = store.claim().unwrap();
     assert_eq!(authority.fence(), Fence(2));
     // …and the stale bundle reaches the store anyway.
-    let err = store.commit(stale, &mut authority).unwrap_err();
+    let err = store.commit(stale, &authority).unwrap_err();
     assert!(
         matches!(
             err.error,
@@ -211,10 +211,10 @@ fn a_bundle_sealed_under_an_older_claim_is_refused() {
 fn an_authority_superseded_by_a_later_claim_is_refused() {
     let tmp = tempfile::tempdir().unwrap();
     let mut store = open(tmp.path());
-    let mut old = store.claim().unwrap();
+    let old = store.claim().unwrap();
     let _new = store.claim().unwrap();
     let sealed = seal(&old, &world(1));
-    let err = store.commit(sealed, &mut old).unwrap_err();
+    let err = store.commit(sealed, &old).unwrap_err();
     assert_eq!(err.error.code(), "E-STORE-FENCED");
 }
 
@@ -226,7 +226,7 @@ fn only_the_next_epoch_of_this_shard_from_this_store_commits() {
     let early = seal(&authority, &world(99));
     assert_eq!(commit(&mut store, &mut authority), Epoch(1));
     // Sealed for epoch 1, which is no longer next.
-    let err = store.commit(early, &mut authority).unwrap_err();
+    let err = store.commit(early, &authority).unwrap_err();
     assert!(matches!(
         err.error,
         StoreError::EpochNotNext {
@@ -239,7 +239,7 @@ fn only_the_next_epoch_of_this_shard_from_this_store_commits() {
     let mut other = MemStore::<Reference>::new(ShardId(9));
     let other_authority = other.claim().unwrap();
     let foreign_bundle = seal(&other_authority, &world(2));
-    let err = store.commit(foreign_bundle, &mut authority).unwrap_err();
+    let err = store.commit(foreign_bundle, &authority).unwrap_err();
     assert!(matches!(
         err.error,
         StoreError::ShardMismatch {
@@ -250,9 +250,9 @@ fn only_the_next_epoch_of_this_shard_from_this_store_commits() {
 
     // An authority another store minted.
     let mut mem = MemStore::<Reference>::new(SHARD);
-    let mut mem_authority = mem.claim().unwrap();
+    let mem_authority = mem.claim().unwrap();
     let sealed = seal(&mem_authority, &world(2));
-    let err = store.commit(sealed, &mut mem_authority).unwrap_err();
+    let err = store.commit(sealed, &mem_authority).unwrap_err();
     assert!(matches!(err.error, StoreError::ForeignAuthority));
     assert_eq!(store.epochs().unwrap(), [Epoch(1)]);
 }
@@ -429,12 +429,12 @@ fn pruning_happens_only_after_a_successful_commit() {
     let mut store =
         FileStore::<Reference>::open_with(tmp.path(), SHARD, FileStoreConfig::new().retain(1))
             .unwrap();
-    let mut old = store.claim().unwrap();
+    let old = store.claim().unwrap();
     let stale = seal(&old, &world(4));
     let mut authority = store.claim().unwrap();
     assert_eq!(store.epochs().unwrap(), [Epoch(1), Epoch(2), Epoch(3)]);
     // …nor by a refused commit…
-    assert!(store.commit(stale, &mut old).is_err());
+    assert!(store.commit(stale, &old).is_err());
     assert_eq!(store.epochs().unwrap(), [Epoch(1), Epoch(2), Epoch(3)]);
     // …only once a commit succeeds.
     assert_eq!(commit(&mut store, &mut authority), Epoch(4));

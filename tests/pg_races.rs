@@ -876,7 +876,7 @@ fn kill_9_during_commits() {
         let acked = acks.iter().map(|a| a.epoch).max().expect("one at least");
         // A new owner: the lock died with the writer's connection.
         let mut store = open(&url, Mode::Failover).expect("open");
-        let mut authority = loop {
+        let authority = loop {
             match store.claim() {
                 Ok(a) => break a,
                 Err(e) if e.code() == "E-STORE-CLAIMED" => {
@@ -947,7 +947,7 @@ fn kill_9_during_commits() {
         );
         let (digest, whole) = (closing(&sealed), hex(sealed.bytes()));
         let committed = store
-            .commit(sealed, &mut authority)
+            .commit(sealed, &authority)
             .expect("the new owner continues");
         assert_eq!(committed.epoch.get(), latest + 1);
         acks.push(Ack {

@@ -172,14 +172,14 @@ fn template() -> &'static Template {
     T.get_or_init(|| {
         let shard = new_shard();
         let mut store = store(shard);
-        let mut authority = store.claim().expect("claim");
+        let authority = store.claim().expect("claim");
         let mut digests = Vec::new();
         let mut len = 0;
         for _ in 0..3 {
             let sealed = seal_world(&authority, &big(authority.next_epoch(), authority.fence()));
             digests.push(hex(sealed.bytes()));
             len = sealed.bytes().len();
-            store.commit(sealed, &mut authority).expect("commit");
+            store.commit(sealed, &authority).expect("commit");
         }
         assert!(
             len > 3 * PgBackend::CHUNK_LEN,
@@ -442,10 +442,8 @@ fn a_store_with_another_key_or_none_is_refused_before_it_writes() {
     let mut keyed =
         PgStore::<Reference>::connect_with(&url(), shard, StoreConfig::new().key(key_a))
             .expect("connect");
-    let mut authority = keyed.claim().expect("claim");
-    keyed
-        .commit(seal(&authority), &mut authority)
-        .expect("commit");
+    let authority = keyed.claim().expect("claim");
+    keyed.commit(seal(&authority), &authority).expect("commit");
     let before = keyed.head().unwrap();
     drop(keyed); // frees the owner lock
     for config in [StoreConfig::new().key(key_b), StoreConfig::new()] {
@@ -475,8 +473,8 @@ fn counters_beyond_int8_are_exhausted_and_change_nothing() {
     let shard = new_shard();
     let key = shard.get() as i64;
     let mut s = store(shard);
-    let mut authority = s.claim().unwrap();
-    s.commit(seal(&authority), &mut authority).unwrap();
+    let authority = s.claim().unwrap();
+    s.commit(seal(&authority), &authority).unwrap();
     drop(s);
     for column in ["fence", "version"] {
         sql()
@@ -501,14 +499,14 @@ fn counters_beyond_int8_are_exhausted_and_change_nothing() {
     }
     // A commit whose head version would pass i64::MAX.
     let mut s = store(shard);
-    let mut authority = s.claim().unwrap();
+    let authority = s.claim().unwrap();
     sql()
         .execute(
             "UPDATE caelmor_head SET version = 9223372036854775807 WHERE shard = $1::int8",
             &[&key],
         )
         .unwrap();
-    let e = s.commit(seal(&authority), &mut authority).unwrap_err();
+    let e = s.commit(seal(&authority), &authority).unwrap_err();
     assert_eq!(e.code(), "E-STORE-EXHAUSTED", "{e}");
     // A shard id int8 cannot hold is refused with a typed reason.
     let e = PgStore::<Reference>::connect(&url(), ShardId(1 << 63)).unwrap_err();
@@ -545,8 +543,8 @@ fn claim_within(store: &mut PgStore<Reference>, limit: Duration) -> ServerAuthor
 fn one_owner_at_a_time_and_a_resumed_stale_owner_is_fenced() {
     let shard = new_shard();
     let mut first = store(shard);
-    let mut old = first.claim().expect("claim");
-    first.commit(seal(&old), &mut old).expect("commit");
+    let old = first.claim().expect("claim");
+    first.commit(seal(&old), &old).expect("commit");
     let session = first
         .backend()
         .owner_session()
@@ -590,14 +588,14 @@ fn one_owner_at_a_time_and_a_resumed_stale_owner_is_fenced() {
     sql()
         .execute("SELECT pg_terminate_backend($1)", &[&session.pid])
         .unwrap();
-    let mut current = claim_within(&mut second, Duration::from_secs(5));
+    let current = claim_within(&mut second, Duration::from_secs(5));
     // ... while the first, which never noticed, tries to commit: fenced.
     let e = first
-        .commit(seal(&old), &mut old)
+        .commit(seal(&old), &old)
         .expect_err("a stale owner's commit");
     assert_eq!(e.code(), "E-STORE-FENCED", "{e}");
     second
-        .commit(seal(&current), &mut current)
+        .commit(seal(&current), &current)
         .expect("the new owner commits");
     // The first owner's next claim finds the lock taken.
     assert_eq!(first.claim().unwrap_err().code(), "E-STORE-CLAIMED");
@@ -950,19 +948,19 @@ fn stored_digests(shard: ShardId) -> Vec<(i64, String)> {
 fn a_commit_whose_answer_is_lost_but_which_landed_is_reported_as_committed() {
     let shard = new_shard();
     let (proxy, mut s) = proxied(shard);
-    let mut authority = s.claim().unwrap();
+    let authority = s.claim().unwrap();
     let sealed = seal(&authority);
     let digest = sealed.digest();
     proxy.arm(proxy::Cut::AfterForwarding);
     let committed = s
-        .commit(sealed, &mut authority)
+        .commit(sealed, &authority)
         .unwrap_or_else(|e| panic!("the commit landed, yet: {e} ({:?})", e.error));
     assert_eq!(proxy.cuts(), 1, "the connection was cut at COMMIT");
     assert_eq!(committed.epoch, Epoch(1));
     let latest = s.head().unwrap().unwrap().latest.unwrap();
     assert_eq!(latest.digest, digest);
     // And the store goes on.
-    s.commit(seal(&authority), &mut authority).unwrap();
+    s.commit(seal(&authority), &authority).unwrap();
     assert_eq!(stored_digests(shard).len(), 2);
 }
 
@@ -970,12 +968,12 @@ fn a_commit_whose_answer_is_lost_but_which_landed_is_reported_as_committed() {
 fn a_commit_cut_before_the_server_saw_commit_is_reported_as_not_committed() {
     let shard = new_shard();
     let (proxy, mut s) = proxied(shard);
-    let mut authority = s.claim().unwrap();
+    let authority = s.claim().unwrap();
     let sealed = seal(&authority);
     let before = s.head().unwrap();
     proxy.arm(proxy::Cut::Swallowing);
     let e = s
-        .commit(sealed, &mut authority)
+        .commit(sealed, &authority)
         .expect_err("the server never saw COMMIT");
     assert_eq!(proxy.cuts(), 1);
     assert!(
@@ -990,7 +988,7 @@ fn a_commit_cut_before_the_server_saw_commit_is_reported_as_not_committed() {
     let digest = blake3::Hash::from_bytes(sealed.digest())
         .to_hex()
         .to_string();
-    s.commit(sealed, &mut authority).expect("the retry");
+    s.commit(sealed, &authority).expect("the retry");
     assert_eq!(stored_digests(shard), vec![(1, digest)]);
 }
 
@@ -999,13 +997,13 @@ fn a_commit_that_cannot_be_settled_says_so_and_its_retry_settles_it() {
     for cut in [proxy::Cut::AfterForwarding, proxy::Cut::Swallowing] {
         let shard = new_shard();
         let (proxy, mut s) = proxied(shard);
-        let mut authority = s.claim().unwrap();
+        let authority = s.claim().unwrap();
         let sealed = seal(&authority);
         let digest = sealed.digest();
         proxy.arm(cut);
         proxy.refuse(true);
         let e = s
-            .commit(sealed, &mut authority)
+            .commit(sealed, &authority)
             .expect_err("no connection to settle on");
         assert!(
             matches!(pg_error(&e.error), Some(PgError::CommitUnknown { .. })),
@@ -1022,12 +1020,12 @@ fn a_commit_that_cannot_be_settled_says_so_and_its_retry_settles_it() {
         // ... and either way the retry of the same bundle succeeds, once.
         proxy.refuse(false);
         let committed = s
-            .commit(e.into_sealed(), &mut authority)
+            .commit(e.into_sealed(), &authority)
             .unwrap_or_else(|e| panic!("{cut:?}: the retry: {e}"));
         assert_eq!(committed.epoch, Epoch(1));
         assert_eq!(stored_digests(shard).len(), 1, "{cut:?}");
         assert_eq!(s.head().unwrap().unwrap().latest.unwrap().digest, digest);
-        s.commit(seal(&authority), &mut authority)
+        s.commit(seal(&authority), &authority)
             .expect("and the next epoch");
     }
 }
@@ -1044,13 +1042,13 @@ fn a_writer_frozen_mid_transaction_does_not_block_failover() {
         shard,
         PgOptions::new().idle_in_transaction_timeout(Duration::from_secs(1)),
     );
-    let mut old = frozen.claim().unwrap();
+    let old = frozen.claim().unwrap();
     let sealed = seal(&old);
     let holder = frozen.backend().owner_session().unwrap().unwrap().pid;
     proxy.arm(proxy::Cut::Freeze);
     let (done, result) = mpsc::channel();
     std::thread::spawn(move || {
-        let r = frozen.commit(sealed, &mut old).map(|c| c.epoch);
+        let r = frozen.commit(sealed, &old).map(|c| c.epoch);
         let _ = done.send(r.map_err(|e| e.error));
     });
     let t = Instant::now();
@@ -1071,7 +1069,7 @@ fn a_writer_frozen_mid_transaction_does_not_block_failover() {
     .unwrap();
     let mut next = PgStore::<Reference>::with_backend(backend, StoreConfig::new());
     let t = Instant::now();
-    let mut current = loop {
+    let current = loop {
         match next.claim() {
             Ok(a) => break a,
             Err(e) if e.code() == "E-STORE-CLAIMED" => {
@@ -1084,7 +1082,7 @@ fn a_writer_frozen_mid_transaction_does_not_block_failover() {
     };
     let took = t.elapsed();
     assert!(took < Duration::from_secs(5), "the claim waited {took:?}");
-    next.commit(seal(&current), &mut current).unwrap();
+    next.commit(seal(&current), &current).unwrap();
     // The frozen writer thaws: its commit never landed, and it is told so.
     proxy.release();
     let r = result.recv_timeout(Duration::from_secs(30)).unwrap();
@@ -1124,7 +1122,7 @@ fn server_crash_mid_commit_leaves_the_previous_or_the_new_epoch_whole() {
             StoreConfig::new().retain(1 << 20),
         )
         .expect("connect");
-        let mut authority = store.claim().expect("claim");
+        let authority = store.claim().expect("claim");
         for _ in 0..CRASHES {
             // Commit until one fails: the server went down under it.
             let failed = loop {
@@ -1134,7 +1132,7 @@ fn server_crash_mid_commit_leaves_the_previous_or_the_new_epoch_whole() {
                 to_main
                     .send(Event::Committing(epoch, hex(sealed.bytes())))
                     .unwrap();
-                match store.commit(sealed, &mut authority) {
+                match store.commit(sealed, &authority) {
                     Ok(_) => to_main.send(Event::Committed(epoch)).unwrap(),
                     Err(e) => {
                         let kind = match pg_error(&e.error) {
@@ -1152,7 +1150,7 @@ fn server_crash_mid_commit_leaves_the_previous_or_the_new_epoch_whole() {
             // The server is back: the same bundle, again, until it lands.
             let mut sealed = failed.into_sealed();
             let committed = loop {
-                match store.commit(sealed, &mut authority) {
+                match store.commit(sealed, &authority) {
                     Ok(c) => break c,
                     Err(e) if e.code() == "E-STORE-BACKEND" => {
                         sealed = e.into_sealed();
@@ -1306,9 +1304,9 @@ fn an_acknowledged_commit_survives_a_crash_even_where_commits_are_asynchronous_b
         .get(0);
     assert_eq!(setting, "off", "the server's default");
     let mut s = PgStore::<Reference>::connect(&url, ShardId(1)).unwrap();
-    let mut authority = s.claim().unwrap();
+    let authority = s.claim().unwrap();
     for _ in 0..3 {
-        s.commit(seal(&authority), &mut authority).unwrap();
+        s.commit(seal(&authority), &authority).unwrap();
     }
     server.stop_immediate();
     server.restart();
@@ -1350,9 +1348,9 @@ fn inside_a_tokio_runtime_the_sync_client_panics_and_spawn_blocking_works() {
     let epoch = rt.block_on(async move {
         tokio::task::spawn_blocking(move || {
             let mut store = PgStore::<Reference>::connect(&u, shard)?;
-            let mut authority = store.claim()?;
+            let authority = store.claim()?;
             let sealed = seal(&authority);
-            store.commit(sealed, &mut authority).map_err(|e| e.error)
+            store.commit(sealed, &authority).map_err(|e| e.error)
         })
         .await
         .unwrap()

@@ -82,7 +82,7 @@ fn store_at(
         Some(k) => MemStore::with_key(shard, DigestKey::from_bytes(k)),
         None => MemStore::new(shard),
     };
-    let mut authority = store.claim().expect("MemStore claims are infallible");
+    let authority = store.claim().expect("MemStore claims are infallible");
     let empty = ShardSpec {
         players: 0,
         zones: 0,
@@ -93,7 +93,7 @@ fn store_at(
     .generate(0);
     for _ in 0..before {
         let sealed = save(&empty, &authority).expect("the empty world is consistent");
-        store.commit(sealed, &mut authority).expect("commit");
+        store.commit(sealed, &authority).expect("commit");
     }
     (store, authority)
 }
@@ -116,12 +116,12 @@ proptest! {
         key in any_key(),
     ) {
         let shard = spec.generate(seed);
-        let (mut store, mut authority) = store_at(ShardId(shard_id), before, key);
+        let (mut store, authority) = store_at(ShardId(shard_id), before, key);
         let sealed = save(&shard, &authority).expect("generated shards are consistent");
         let bytes = sealed.bytes().to_vec();
         let digest = sealed.digest();
         prop_assert_eq!(sealed.epoch(), Epoch(before + 1));
-        let committed = store.commit(sealed, &mut authority).expect("commit");
+        let committed = store.commit(sealed, &authority).expect("commit");
         prop_assert_eq!(committed.epoch, Epoch(before + 1));
         let stored = store.load_epoch(committed.epoch).expect("load").expect("kept");
         prop_assert_eq!(stored.bytes(), &bytes[..]);
@@ -211,7 +211,7 @@ proptest! {
 /// the refusal.
 fn refused(shard: &Shard, valid: &Shard) -> Result<Rejection, TestCaseError> {
     let mut store = MemStore::<Reference>::new(ShardId(1));
-    let mut authority = store.claim().expect("claim");
+    let authority = store.claim().expect("claim");
     let rejection = match save(shard, &authority) {
         Ok(sealed) => {
             return Err(TestCaseError::fail(format!(
@@ -231,7 +231,7 @@ fn refused(shard: &Shard, valid: &Shard) -> Result<Rejection, TestCaseError> {
     let sealed = save(valid, &authority).expect("the valid shard saves");
     prop_assert_eq!(sealed.epoch(), Epoch(1));
     prop_assert_eq!(
-        store.commit(sealed, &mut authority).expect("commit").epoch,
+        store.commit(sealed, &authority).expect("commit").epoch,
         Epoch(1)
     );
     Ok(rejection)

@@ -14,6 +14,8 @@
 //! records and bundle files on disk, read by hand here, and what the
 //! processes reported.
 
+#![cfg(feature = "reference")]
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::io::{BufRead, BufReader, Write};
@@ -816,7 +818,7 @@ fn kill_9_during_commits() {
         }
         // A new claimant restores it whole and continues.
         drop(loaded);
-        let mut authority = store.claim().expect("the lock died with the writer");
+        let authority = store.claim().expect("the lock died with the writer");
         let fence = store
             .head()
             .expect("head")
@@ -845,7 +847,7 @@ fn kill_9_during_commits() {
         let sealed = seal(&authority);
         let digest = hex(sealed.bytes());
         let committed = store
-            .commit(sealed, &mut authority)
+            .commit(sealed, &authority)
             .expect("the new claimant continues");
         assert_eq!(committed.epoch.get(), latest + 1);
         acks.push(Ack {

@@ -1176,10 +1176,10 @@ fn key_options(key: [u8; 32]) -> VerifyOptions {
 #[test]
 fn a_keyed_bundle_needs_its_key() {
     let mut store = MemStore::with_key(SHARD, DigestKey::from_bytes(KEY));
-    let mut authority = store.claim().unwrap();
+    let authority = store.claim().unwrap();
     let sealed = save(&tiny(), &authority).unwrap();
     let keyed = sealed.bytes().to_vec();
-    store.commit(sealed, &mut authority).unwrap();
+    store.commit(sealed, &authority).unwrap();
     let loaded = store.load_latest().unwrap().unwrap();
 
     // Its own key accepts it.

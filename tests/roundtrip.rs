@@ -15,11 +15,11 @@ use common::{Bundle, authority, frame_len, restore, save, saved_bytes, shuffled,
 /// committed bytes.
 fn round_trip(shard: &Shard) -> Vec<u8> {
     let mut store = MemStore::<Reference>::new(ShardId(1));
-    let mut authority = store.claim().unwrap();
+    let authority = store.claim().unwrap();
     let sealed = save(shard, &authority).expect("generated shards are consistent");
     let sealed_bytes = sealed.bytes().to_vec();
     let digest = sealed.digest();
-    let committed = store.commit(sealed, &mut authority).expect("first commit");
+    let committed = store.commit(sealed, &authority).expect("first commit");
     assert_eq!(committed.epoch, Epoch(1));
     assert_eq!(committed.bytes, sealed_bytes.len() as u64);
 
@@ -135,9 +135,9 @@ fn shuffled_input_gives_byte_identical_bundles() {
 
 fn round_trip_in_order(input: &Shard, sorted: &Shard) {
     let mut store = MemStore::<Reference>::new(ShardId(1));
-    let mut authority = store.claim().unwrap();
+    let authority = store.claim().unwrap();
     let sealed = save(input, &authority).unwrap();
-    store.commit(sealed, &mut authority).unwrap();
+    store.commit(sealed, &authority).unwrap();
     let back = restore(store.load_latest().unwrap().unwrap(), &authority).unwrap();
     assert_eq!(&back, sorted);
 }
@@ -183,12 +183,12 @@ fn keyed_round_trip_and_keyed_digest() {
     let key = [0x5a; 32];
     let shard = tiny();
     let mut store = MemStore::<Reference>::with_key(ShardId(1), DigestKey::from_bytes(key));
-    let mut authority = store.claim().unwrap();
+    let authority = store.claim().unwrap();
     assert!(authority.is_keyed());
     let sealed = save(&shard, &authority).unwrap();
     let bytes = sealed.bytes().to_vec();
     assert_eq!(bytes, Bundle::of(&shard).keyed(&key));
-    store.commit(sealed, &mut authority).unwrap();
+    store.commit(sealed, &authority).unwrap();
     let back = restore(store.load_latest().unwrap().unwrap(), &authority).unwrap();
     assert_eq!(back, shard);
 }
@@ -201,13 +201,13 @@ fn later_epochs_restore_the_later_state() {
     second.items.pop();
 
     let mut store = MemStore::<Reference>::new(ShardId(1));
-    let mut authority = store.claim().unwrap();
+    let authority = store.claim().unwrap();
     let first_sealed = save(&first, &authority).unwrap();
     let first_bytes = first_sealed.bytes().to_vec();
-    store.commit(first_sealed, &mut authority).unwrap();
+    store.commit(first_sealed, &authority).unwrap();
     assert_eq!(authority.next_epoch(), Epoch(2));
     let committed = store
-        .commit(save(&second, &authority).unwrap(), &mut authority)
+        .commit(save(&second, &authority).unwrap(), &authority)
         .unwrap();
     assert_eq!(committed.epoch, Epoch(2));
 

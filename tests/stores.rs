@@ -45,16 +45,16 @@ fn changed(shard: &Shard) -> Shard {
 fn commits_go_to_the_next_epoch_only() {
     let shard = tiny();
     let mut store = store();
-    let mut authority = store.claim().unwrap();
+    let authority = store.claim().unwrap();
     // Two saves of different states sealed at the same epoch.
     let first = save(&shard, &authority).unwrap();
     let second = save(&changed(&shard), &authority).unwrap();
     assert_eq!((first.epoch(), second.epoch()), (Epoch(1), Epoch(1)));
     let second_bytes = second.bytes().to_vec();
 
-    store.commit(first, &mut authority).unwrap();
+    store.commit(first, &authority).unwrap();
     let back = refused(
-        store.commit(second, &mut authority),
+        store.commit(second, &authority),
         "E-STORE-EPOCH",
         &second_bytes,
     );
@@ -62,7 +62,7 @@ fn commits_go_to_the_next_epoch_only() {
     assert_eq!(store.latest_epoch().unwrap(), Some(Epoch(1)));
 
     // The refusal names what the store expected.
-    let again = store.commit(back, &mut authority).unwrap_err();
+    let again = store.commit(back, &authority).unwrap_err();
     assert!(matches!(
         again.error,
         StoreError::EpochNotNext {
@@ -74,7 +74,7 @@ fn commits_go_to_the_next_epoch_only() {
     // The authority moved on: the next save is epoch 2 and commits.
     assert_eq!(authority.next_epoch(), Epoch(2));
     let third = save(&shard, &authority).unwrap();
-    assert_eq!(store.commit(third, &mut authority).unwrap().epoch, Epoch(2));
+    assert_eq!(store.commit(third, &authority).unwrap().epoch, Epoch(2));
 }
 
 /// Committing again the very bundle that is already the latest (a retry
@@ -84,25 +84,21 @@ fn commits_go_to_the_next_epoch_only() {
 fn committing_the_latest_bundle_again_is_the_same_commit() {
     let shard = tiny();
     let mut store = store();
-    let mut authority = store.claim().unwrap();
+    let authority = store.claim().unwrap();
     let first = save(&shard, &authority).unwrap();
     let identical = save(&shard, &authority).unwrap();
     let too_late = save(&shard, &authority).unwrap();
     assert_eq!(first.bytes(), identical.bytes());
-    let committed = store.commit(first, &mut authority).unwrap();
-    let again = store.commit(identical, &mut authority).unwrap();
+    let committed = store.commit(first, &authority).unwrap();
+    let again = store.commit(identical, &authority).unwrap();
     assert_eq!(again, committed);
     assert_eq!(store.epochs().unwrap(), [Epoch(1)]);
     assert_eq!(authority.next_epoch(), Epoch(2));
     // Once a later epoch is latest, the same bytes are an old epoch.
     let later = save(&changed(&shard), &authority).unwrap();
-    store.commit(later, &mut authority).unwrap();
+    store.commit(later, &authority).unwrap();
     let bytes = too_late.bytes().to_vec();
-    refused(
-        store.commit(too_late, &mut authority),
-        "E-STORE-EPOCH",
-        &bytes,
-    );
+    refused(store.commit(too_late, &authority), "E-STORE-EPOCH", &bytes);
     assert_eq!(store.latest_epoch().unwrap(), Some(Epoch(2)));
 }
 
@@ -110,23 +106,19 @@ fn committing_the_latest_bundle_again_is_the_same_commit() {
 fn a_superseded_authority_is_fenced_out() {
     let shard = tiny();
     let mut store = store();
-    let mut old = store.claim().unwrap();
-    let mut new = store.claim().unwrap();
+    let old = store.claim().unwrap();
+    let new = store.claim().unwrap();
     assert!(new.fence() > old.fence());
 
     // The old authority commits its own bundle: fenced.
     let stale = save(&shard, &old).unwrap();
     let stale_bytes = stale.bytes().to_vec();
-    let stale = refused(
-        store.commit(stale, &mut old),
-        "E-STORE-FENCED",
-        &stale_bytes,
-    );
+    let stale = refused(store.commit(stale, &old), "E-STORE-FENCED", &stale_bytes);
 
     // A bundle sealed under the old authority, committed by the new one:
     // still fenced, the bundle carries the fence it was sealed under.
     assert_eq!(stale.fence(), Fence(1));
-    let err = store.commit(stale, &mut new).unwrap_err();
+    let err = store.commit(stale, &new).unwrap_err();
     assert!(
         matches!(
             err.error,
@@ -143,7 +135,7 @@ fn a_superseded_authority_is_fenced_out() {
     // The new authority's own bundle commits.
     let fresh = save(&shard, &new).unwrap();
     assert_eq!(fresh.fence(), Fence(2));
-    store.commit(fresh, &mut new).unwrap();
+    store.commit(fresh, &new).unwrap();
     assert_eq!(store.latest_epoch().unwrap(), Some(Epoch(1)));
 }
 
@@ -153,16 +145,12 @@ fn an_authority_from_another_store_is_refused() {
     let mut store = store();
     let mut other = MemStore::<Reference>::new(ShardId(1));
     let _own = store.claim().unwrap();
-    let mut foreign = other.claim().unwrap();
+    let foreign = other.claim().unwrap();
     // Same shard, same fence number, same epoch: only the minting store differs.
     assert_eq!(foreign.fence(), _own.fence());
     let sealed = save(&shard, &foreign).unwrap();
     let bytes = sealed.bytes().to_vec();
-    refused(
-        store.commit(sealed, &mut foreign),
-        "E-STORE-AUTHORITY",
-        &bytes,
-    );
+    refused(store.commit(sealed, &foreign), "E-STORE-AUTHORITY", &bytes);
     assert_eq!(store.latest_epoch().unwrap(), None);
 }
 
@@ -175,16 +163,16 @@ fn a_bundle_sealed_under_another_stores_authority_is_refused() {
     let shard = tiny();
     let mut store = MemStore::<Reference>::with_key(ShardId(1), DigestKey::from_bytes([1; 32]));
     let mut other = MemStore::<Reference>::with_key(ShardId(1), DigestKey::from_bytes([2; 32]));
-    let mut own = store.claim().unwrap();
+    let own = store.claim().unwrap();
     let foreign = other.claim().unwrap();
     assert_eq!(own.fence(), foreign.fence());
     let sealed = save(&shard, &foreign).unwrap();
     let bytes = sealed.bytes().to_vec();
-    refused(store.commit(sealed, &mut own), "E-STORE-AUTHORITY", &bytes);
+    refused(store.commit(sealed, &own), "E-STORE-AUTHORITY", &bytes);
     assert_eq!(store.latest_epoch().unwrap(), None);
     // The same shard sealed under the store's own authority commits.
     let sealed = save(&shard, &own).unwrap();
-    store.commit(sealed, &mut own).unwrap();
+    store.commit(sealed, &own).unwrap();
     assert_eq!(store.latest_epoch().unwrap(), Some(Epoch(1)));
 }
 
@@ -192,22 +180,18 @@ fn a_bundle_sealed_under_another_stores_authority_is_refused() {
 fn a_bundle_or_authority_for_another_shard_is_refused() {
     let shard = tiny();
     let mut store = store();
-    let mut authority = store.claim().unwrap();
+    let authority = store.claim().unwrap();
 
     // A bundle sealed for shard 2, committed with this store's authority.
     let mut other = MemStore::<Reference>::new(ShardId(2));
-    let mut other_authority = other.claim().unwrap();
+    let other_authority = other.claim().unwrap();
     let sealed = save(&shard, &other_authority).unwrap();
     assert_eq!(sealed.shard(), ShardId(2));
     let bytes = sealed.bytes().to_vec();
-    let back = refused(
-        store.commit(sealed, &mut authority),
-        "E-STORE-SHARD",
-        &bytes,
-    );
+    let back = refused(store.commit(sealed, &authority), "E-STORE-SHARD", &bytes);
 
     // The shard-2 store accepts it, so the bundle itself was fine.
-    other.commit(back, &mut other_authority).unwrap();
+    other.commit(back, &other_authority).unwrap();
     assert_eq!(store.latest_epoch().unwrap(), None);
 }
 
@@ -215,13 +199,13 @@ fn a_bundle_or_authority_for_another_shard_is_refused() {
 fn a_failed_commit_changes_nothing_and_the_store_keeps_going() {
     let shard = tiny();
     let mut store = store();
-    let mut authority = store.claim().unwrap();
+    let authority = store.claim().unwrap();
     let first = save(&shard, &authority).unwrap();
     let first_bytes = first.bytes().to_vec();
     let first_digest = first.digest();
     let rival = save(&changed(&shard), &authority).unwrap();
-    store.commit(first, &mut authority).unwrap();
-    let err = store.commit(rival, &mut authority).unwrap_err();
+    store.commit(first, &authority).unwrap();
+    let err = store.commit(rival, &authority).unwrap_err();
     assert_eq!(err.code(), "E-STORE-EPOCH");
 
     let latest = store.load_latest().unwrap().unwrap();
@@ -244,7 +228,7 @@ fn broken() -> Shard {
 #[test]
 fn a_failed_save_step_leaves_nothing() {
     let mut store = store();
-    let mut authority = store.claim().unwrap();
+    let authority = store.claim().unwrap();
 
     let err = save(&broken(), &authority).unwrap_err();
     assert_eq!(err.code(), RejectionCode::DanglingRef);
@@ -256,7 +240,7 @@ fn a_failed_save_step_leaves_nothing() {
     // A fresh save at the same epoch commits.
     let sealed = save(&tiny(), &authority).unwrap();
     assert_eq!(sealed.epoch(), Epoch(1));
-    let committed = store.commit(sealed, &mut authority).unwrap();
+    let committed = store.commit(sealed, &authority).unwrap();
     assert_eq!(committed.epoch, Epoch(1));
 
     // And a failure at the last step (quest → missing zone) is no different.
@@ -273,10 +257,7 @@ fn a_failed_save_step_leaves_nothing() {
     );
     assert_eq!(store.latest_epoch().unwrap(), Some(Epoch(1)));
     let sealed = save(&tiny(), &authority).unwrap();
-    assert_eq!(
-        store.commit(sealed, &mut authority).unwrap().epoch,
-        Epoch(2)
-    );
+    assert_eq!(store.commit(sealed, &authority).unwrap().epoch, Epoch(2));
 }
 
 fn committed_store() -> (
@@ -284,9 +265,9 @@ fn committed_store() -> (
     caelmor_persist::ServerAuthority<Reference>,
 ) {
     let mut store = store();
-    let mut authority = store.claim().unwrap();
+    let authority = store.claim().unwrap();
     let sealed = save(&tiny(), &authority).unwrap();
-    store.commit(sealed, &mut authority).unwrap();
+    store.commit(sealed, &authority).unwrap();
     (store, authority)
 }
 
@@ -413,9 +394,8 @@ fn a_server_superseded_by_another_store_stops_when_its_store_sees_the_head() {
     let shared = MemBackend::new(ShardId(1));
     let mut a = Store::<Reference, _>::with_backend(shared.clone(), StoreConfig::new());
     let mut b = Store::<Reference, _>::with_backend(shared, StoreConfig::new());
-    let mut a_auth = a.claim().unwrap();
-    a.commit(save(&tiny(), &a_auth).unwrap(), &mut a_auth)
-        .unwrap();
+    let a_auth = a.claim().unwrap();
+    a.commit(save(&tiny(), &a_auth).unwrap(), &a_auth).unwrap();
     let opened = Restore::open(a.load_latest().unwrap().unwrap(), &a_auth)
         .unwrap()
         .players()
@@ -425,7 +405,7 @@ fn a_server_superseded_by_another_store_stops_when_its_store_sees_the_head() {
         .quests();
 
     // B takes the shard over; A's store learns it at its next read.
-    let mut b_auth = b.claim().unwrap();
+    let b_auth = b.claim().unwrap();
     assert_eq!(b_auth.fence(), Fence(2));
     let reloaded = a.load_latest().unwrap().unwrap();
     assert_eq!(reloaded.fence(), Fence(2));
@@ -439,7 +419,7 @@ fn a_server_superseded_by_another_store_stops_when_its_store_sees_the_head() {
         ActivationError::Fenced { fence: Fence(1) }
     );
     let stale = save(&tiny(), &a_auth).unwrap();
-    let err = a.commit(stale, &mut a_auth).unwrap_err();
+    let err = a.commit(stale, &a_auth).unwrap_err();
     assert_eq!(err.code(), "E-STORE-FENCED");
     // B restores A's epoch and commits the next one.
     assert_eq!(
@@ -447,13 +427,13 @@ fn a_server_superseded_by_another_store_stops_when_its_store_sees_the_head() {
         tiny()
     );
     let next = save(&tiny(), &b_auth).unwrap();
-    assert_eq!(b.commit(next, &mut b_auth).unwrap().epoch, Epoch(2));
+    assert_eq!(b.commit(next, &b_auth).unwrap().epoch, Epoch(2));
 }
 
 #[test]
 fn load_epoch_and_load_latest_never_mix_epochs() {
     let mut store = store();
-    let mut authority = store.claim().unwrap();
+    let authority = store.claim().unwrap();
     let mut shard = tiny();
     let mut bytes = Vec::new();
     let mut digests = Vec::new();
@@ -462,7 +442,7 @@ fn load_epoch_and_load_latest_never_mix_epochs() {
         let sealed = save(&shard, &authority).unwrap();
         bytes.push(sealed.bytes().to_vec());
         digests.push(sealed.digest());
-        store.commit(sealed, &mut authority).unwrap();
+        store.commit(sealed, &authority).unwrap();
     }
     let latest = store.load_latest().unwrap().unwrap();
     assert_eq!(latest.epoch(), Epoch(3));
@@ -514,10 +494,10 @@ fn load_epoch_and_load_latest_never_mix_epochs() {
 #[test]
 fn a_damaged_or_missing_latest_is_an_error_never_a_fallback() {
     let mut store = store();
-    let mut authority = store.claim().unwrap();
+    let authority = store.claim().unwrap();
     for _ in 0..2 {
         let sealed = save(&tiny(), &authority).unwrap();
-        store.commit(sealed, &mut authority).unwrap();
+        store.commit(sealed, &authority).unwrap();
     }
     let backend = store.backend().clone();
     let latest = StoredEpoch {
@@ -548,11 +528,11 @@ fn a_damaged_or_missing_latest_is_an_error_never_a_fallback() {
     assert!(store.load_epoch(Epoch(1)).unwrap().is_some());
     // The damage is not repaired by a claim, and nothing commits over it
     // as epoch 2.
-    let mut successor = store.claim().unwrap();
+    let successor = store.claim().unwrap();
     assert_eq!(successor.next_epoch(), Epoch(3));
     assert_eq!(store.load_latest().unwrap_err().code(), "E-STORE-DAMAGED");
     let next = save(&tiny(), &successor).unwrap();
-    assert_eq!(store.commit(next, &mut successor).unwrap().epoch, Epoch(3));
+    assert_eq!(store.commit(next, &successor).unwrap().epoch, Epoch(3));
     assert_eq!(store.load_latest().unwrap().unwrap().epoch(), Epoch(3));
 
     // A lost head while epochs remain: never an empty shard.
@@ -577,9 +557,9 @@ fn a_shard_keeps_its_key() {
     let shared = MemBackend::new(ShardId(1));
     let keyed = StoreConfig::new().key(DigestKey::from_bytes([1; 32]));
     let mut first = Store::<Reference, _>::with_backend(shared.clone(), keyed);
-    let mut authority = first.claim().unwrap();
+    let authority = first.claim().unwrap();
     first
-        .commit(save(&tiny(), &authority).unwrap(), &mut authority)
+        .commit(save(&tiny(), &authority).unwrap(), &authority)
         .unwrap();
 
     // Another key, or none: refused before anything is written or read.

@@ -125,7 +125,7 @@ fn a_claim_by_another_handle_is_seen_at_the_next_load() {
     );
     // And its commits are refused: the head's fence moved on.
     let sealed = seal(&a, 4);
-    let refused = first.commit(sealed, &mut a).expect_err("superseded");
+    let refused = first.commit(sealed, &a).expect_err("superseded");
     assert_eq!(refused.code(), "E-STORE-FENCED");
 }
 
@@ -238,7 +238,7 @@ fn a_missing_latest_bundle_is_damage_never_a_rollback() {
     // The next commit is epoch 4: epoch 3 is never written again.
     let sealed = seal(&authority, 4);
     assert_eq!(sealed.epoch(), Epoch(4));
-    store.commit(sealed, &mut authority).expect("commit");
+    store.commit(sealed, &authority).expect("commit");
     assert_eq!(store.latest_epoch().expect("head"), Some(Epoch(4)));
 }
 
@@ -291,9 +291,7 @@ fn an_epoch_beyond_the_next_is_refused() {
     assert_eq!(store.latest_epoch().expect("head"), Some(Epoch(1)));
     let ahead = seal(&authority, 3);
     assert_eq!(ahead.epoch(), Epoch(3));
-    let refused = store
-        .commit(ahead, &mut authority)
-        .expect_err("beyond next");
+    let refused = store.commit(ahead, &authority).expect_err("beyond next");
     assert_eq!(refused.code(), "E-STORE-EPOCH", "{refused}");
     assert!(refused.to_string().contains("epoch#2"), "{refused}");
 }

@@ -72,7 +72,7 @@ fn seal(shard: &Shard, authority: &ServerAuthority<Reference>) -> Sealed<Referen
 fn the_legal_save_chain_compiles_and_commits() {
     let shard = shard();
     let mut store = MemStore::<Reference>::new(ShardId(1));
-    let mut authority = store.claim().expect("claim");
+    let authority = store.claim().expect("claim");
 
     let start: Save<Reference, Start> = Save::begin(&authority);
     let players: Save<Reference, PlayerDone> = start.players(&shard.players).expect("players");
@@ -83,7 +83,7 @@ fn the_legal_save_chain_compiles_and_commits() {
     let sealed: Sealed<Reference> = quests.seal();
 
     let epoch = sealed.epoch();
-    let committed = store.commit(sealed, &mut authority).expect("commit");
+    let committed = store.commit(sealed, &authority).expect("commit");
     assert_eq!(committed.epoch, epoch);
     assert_eq!(store.latest_epoch().expect("head"), Some(epoch));
 }
@@ -92,9 +92,9 @@ fn the_legal_save_chain_compiles_and_commits() {
 fn the_legal_restore_chain_compiles_activates_and_round_trips() {
     let shard = shard();
     let mut store = MemStore::<Reference>::new(ShardId(1));
-    let mut authority = store.claim().expect("claim");
+    let authority = store.claim().expect("claim");
     let sealed = seal(&shard, &authority);
-    store.commit(sealed, &mut authority).expect("commit");
+    store.commit(sealed, &authority).expect("commit");
 
     let loaded = store.load_latest().expect("load").expect("one epoch");
     let restore: Restore<Reference, Start> = Restore::open(loaded, &authority).expect("open");

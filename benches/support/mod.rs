@@ -69,12 +69,12 @@ pub fn seal(authority: &ServerAuthority<Reference>, shard: &Shard) -> Sealed<Ref
 #[must_use]
 pub fn mem_store(shard: &Shard) -> (MemStore<Reference>, ServerAuthority<Reference>) {
     let mut store = MemStore::<Reference>::new(SHARD);
-    let mut authority = store
+    let authority = store
         .claim()
         .expect("a fresh MemStore always grants its claim");
     let sealed = seal(&authority, shard);
     store
-        .commit(sealed, &mut authority)
+        .commit(sealed, &authority)
         .expect("the first commit of a fresh store");
     (store, authority)
 }

@@ -72,12 +72,12 @@ pub(super) fn section(
     let mut store =
         PgStore::<Reference>::connect_with(&url, ShardId(1), StoreConfig::new().retain(1 << 20))
             .expect("connect");
-    let mut authority = store.claim().expect("claim");
+    let authority = store.claim().expect("claim");
     let mut pruning =
         PgStore::<Reference>::connect_with(&url, ShardId(2), StoreConfig::new().retain(1))
             .expect("connect");
-    let mut pruning_authority = pruning.claim().expect("claim");
-    let (mut file, mut file_authority) = support::file_store(&dir.join("pg-section-file"));
+    let pruning_authority = pruning.claim().expect("claim");
+    let (mut file, file_authority) = support::file_store(&dir.join("pg-section-file"));
 
     let mut c = postgres::Client::connect(&url, NoTls).expect("connect");
     c.batch_execute(FLOOR).expect("floor table");
@@ -105,14 +105,14 @@ pub(super) fn section(
     let mut commit_peak = 0usize;
     let mut pg_commit = || {
         let sealed = support::seal(&authority, shard);
-        let ((r, d), heap) = peak_heap(|| timed(|| store.commit(sealed, &mut authority)));
+        let ((r, d), heap) = peak_heap(|| timed(|| store.commit(sealed, &authority)));
         r.expect("commit");
         commit_peak = commit_peak.max(heap);
         d
     };
     let mut pg_commit_pruning = || {
         let sealed = support::seal(&pruning_authority, shard);
-        let (r, d) = timed(|| pruning.commit(sealed, &mut pruning_authority));
+        let (r, d) = timed(|| pruning.commit(sealed, &pruning_authority));
         r.expect("commit");
         d
     };
@@ -128,7 +128,7 @@ pub(super) fn section(
     };
     let mut file_commit = || {
         let sealed = support::seal(&file_authority, shard);
-        let (r, d) = timed(|| file.commit(sealed, &mut file_authority));
+        let (r, d) = timed(|| file.commit(sealed, &file_authority));
         r.expect("commit");
         d
     };

@@ -158,7 +158,8 @@ mod model;
 mod path;
 mod trace;
 
-#[cfg(test)]
+// The tests use the reference schema's records.
+#[cfg(all(test, feature = "reference"))]
 mod tests;
 
 use core::any::TypeId;

@@ -487,11 +487,11 @@ fn store_round_trip<B: Backend>(
     let backend = fresh();
     let second = reopen(&backend);
     let mut store = Store::<Reference, B>::with_backend(backend, StoreConfig::new());
-    let mut authority = call("claim", store.claim())?;
+    let authority = call("claim", store.claim())?;
     for seed in 1..=2 {
         let sealed = seal(&authority, seed)?;
         store
-            .commit(sealed, &mut authority)
+            .commit(sealed, &authority)
             .map_err(|e| format!("commit failed: {e}"))?;
     }
     let loaded = call("load_latest", store.load_latest())?
@@ -530,11 +530,11 @@ fn store_next_epoch_and_fencing<B: Backend>(
 ) -> Outcome {
     let backend = fresh();
     let mut store = Store::<Reference, B>::with_backend(backend, StoreConfig::new());
-    let mut old = call("claim", store.claim())?;
+    let old = call("claim", store.claim())?;
     let stale = seal(&old, 1)?;
     // A later claim through the same store supersedes `old`.
-    let mut current = call("second claim", store.claim())?;
-    match store.commit(stale, &mut old) {
+    let current = call("second claim", store.claim())?;
+    match store.commit(stale, &old) {
         Err(e) if e.code() == "E-STORE-FENCED" => {}
         Err(e) => {
             return Err(format!(
@@ -546,10 +546,10 @@ fn store_next_epoch_and_fencing<B: Backend>(
     let first = seal(&current, 1)?;
     let early = seal(&current, 2)?;
     store
-        .commit(first, &mut current)
+        .commit(first, &current)
         .map_err(|e| format!("commit failed: {e}"))?;
     // `early` was sealed for epoch 1 too: now it is not the next epoch.
-    match store.commit(early, &mut current) {
+    match store.commit(early, &current) {
         Err(e) if e.code() == "E-STORE-EPOCH" => {}
         Err(e) => {
             return Err(format!(
@@ -569,13 +569,13 @@ fn store_next_epoch_and_fencing<B: Backend>(
                 .push("the backend's owner lock refuses a second handle's claim".to_owned());
         }
         Err(e) => return Err(format!("a second handle's claim failed with {e}")),
-        Ok(mut successor) => {
+        Ok(successor) => {
             report.notes.push(
                 "the backend has no owner lock: a second handle's claim supersedes the first"
                     .to_owned(),
             );
             let late = seal(&current, 3)?;
-            match store.commit(late, &mut current) {
+            match store.commit(late, &current) {
                 Err(e) if e.code() == "E-STORE-FENCED" => {}
                 Err(e) => {
                     return Err(format!(
@@ -588,7 +588,7 @@ fn store_next_epoch_and_fencing<B: Backend>(
             }
             let next = seal(&successor, 4)?;
             rival
-                .commit(next, &mut successor)
+                .commit(next, &successor)
                 .map_err(|e| format!("the successor's commit failed: {e}"))?;
         }
     }

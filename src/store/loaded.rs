@@ -83,17 +83,18 @@ impl<S: Schema> fmt::Debug for Loaded<S> {
 /// A committed epoch read for inspection: its bytes and what schema-agnostic
 /// verification found in them. It cannot be restored.
 ///
-/// ```
+#[cfg_attr(feature = "reference", doc = "```")]
+#[cfg_attr(not(feature = "reference"), doc = "```ignore")]
 /// use caelmor_persist::{Epoch, MemStore, Save, ShardId};
 /// use caelmor_persist::reference::{Reference, ShardSpec};
 ///
 /// let world = ShardSpec::small().generate(1);
 /// let mut store = MemStore::<Reference>::new(ShardId(1));
-/// let mut authority = store.claim()?;
+/// let authority = store.claim()?;
 /// for _ in 0..2 {
 ///     let sealed = Save::begin(&authority).players(&world.players)?.world(&world.zones)?
 ///         .npcs(&world.npcs)?.items(&world.items)?.quests(&world.quests)?.seal();
-///     store.commit(sealed, &mut authority)?;
+///     store.commit(sealed, &authority)?;
 /// }
 /// let first = store.load_epoch(Epoch(1))?.expect("epoch 1 is retained");
 /// assert_eq!(first.verified().summary.epoch, Epoch(1));

@@ -12,7 +12,8 @@ use crate::schema::Schema;
 /// A [`Store`] whose shard lives in memory: the full contract, nothing
 /// survives the process.
 ///
-/// ```
+#[cfg_attr(feature = "reference", doc = "```")]
+#[cfg_attr(not(feature = "reference"), doc = "```ignore")]
 /// use caelmor_persist::{MemStore, ShardId};
 /// use caelmor_persist::reference::Reference;
 ///
@@ -48,7 +49,8 @@ struct Shelf {
 /// clones of one backend behave like two servers over one database: they
 /// race, and the head's compare-and-swap decides.
 ///
-/// ```
+#[cfg_attr(feature = "reference", doc = "```")]
+#[cfg_attr(not(feature = "reference"), doc = "```ignore")]
 /// use caelmor_persist::{MemBackend, ShardId, Store, StoreConfig, StoreError};
 /// use caelmor_persist::reference::Reference;
 ///

@@ -198,13 +198,14 @@ const CLAIM_ATTEMPTS: usize = 8;
 /// The type parameters are the schema and the backend; [`FileStore`] and
 /// [`MemStore`] name the two the crate ships.
 ///
-/// ```
+#[cfg_attr(feature = "reference", doc = "```")]
+#[cfg_attr(not(feature = "reference"), doc = "```ignore")]
 /// use caelmor_persist::{MemStore, Restore, Save, ShardId};
 /// use caelmor_persist::reference::{Reference, ShardSpec};
 ///
 /// let world = ShardSpec::small().generate(7);
 /// let mut store = MemStore::<Reference>::new(ShardId(1));
-/// let mut authority = store.claim()?;
+/// let authority = store.claim()?;
 /// let sealed = Save::begin(&authority)
 ///     .players(&world.players)?
 ///     .world(&world.zones)?
@@ -212,7 +213,7 @@ const CLAIM_ATTEMPTS: usize = 8;
 ///     .items(&world.items)?
 ///     .quests(&world.quests)?
 ///     .seal();
-/// let committed = store.commit(sealed, &mut authority)?;
+/// let committed = store.commit(sealed, &authority)?;
 /// assert_eq!(committed.epoch.get(), 1);
 ///
 /// let loaded = store.load_latest()?.expect("epoch 1 was committed");
@@ -368,6 +369,7 @@ impl<S: Schema, B: Backend> Store<S, B> {
     /// fence; `E-STORE-CONTENDED` if other writers kept changing the head;
     /// a backend error.
     pub fn claim(&mut self) -> Result<ServerAuthority<S>, StoreError> {
+        crate::trace::span!("claim", shard = self.shard().0, location = %self.backend.location());
         self.backend.lock()?;
         for _ in 0..CLAIM_ATTEMPTS {
             let head = self.backend.head()?;
@@ -387,6 +389,11 @@ impl<S: Schema, B: Backend> Store<S, B> {
                 }
             };
             if self.backend.claim(head.as_ref(), &next)? == Swap::Done {
+                crate::trace::event!(
+                    fence = next.fence.0,
+                    latest = next.latest.map(|l| l.epoch.0),
+                    "claimed"
+                );
                 self.saw(next.fence);
                 self.claimed = true;
                 self.remove_leftovers(&next);
@@ -430,6 +437,11 @@ impl<S: Schema, B: Backend> Store<S, B> {
     /// [`Save`](crate::Save) does not compile, and the message names the step
     /// still missing.
     ///
+    /// The authority is taken by shared reference: a server that seals on its
+    /// game thread and commits on another can keep the authority in an `Arc`
+    /// and the store behind a `Mutex` (see `examples/async_server.rs`). A
+    /// successful commit advances the authority's next epoch.
+    ///
     /// # Errors
     /// `E-STORE-SHARD`, `E-STORE-AUTHORITY` (minted or sealed by another
     /// store), `E-STORE-FENCED` (superseded), `E-STORE-EPOCH` (not the next
@@ -438,16 +450,27 @@ impl<S: Schema, B: Backend> Store<S, B> {
     pub fn commit<C: Committable<S>>(
         &mut self,
         bundle: C,
-        authority: &mut ServerAuthority<S>,
+        authority: &ServerAuthority<S>,
     ) -> Result<Committed, CommitError<S>> {
         let sealed = bundle.into_sealed();
+        crate::trace::span!(
+            "commit",
+            shard = sealed.shard().0,
+            epoch = sealed.epoch().0,
+            fence = sealed.fence().0,
+            bytes = sealed.bytes().len()
+        );
         match self.try_commit(&sealed, authority) {
             Ok(committed) => {
                 authority.committed(committed.epoch);
                 self.prune(committed.epoch);
+                crate::trace::event!("committed");
                 Ok(committed)
             }
-            Err(error) => Err(CommitError::new(error, sealed)),
+            Err(error) => {
+                crate::trace::event!(code = error.code(), "commit refused: {error}");
+                Err(CommitError::new(error, sealed))
+            }
         }
     }
 
@@ -573,6 +596,7 @@ impl<S: Schema, B: Backend> Store<S, B> {
     /// `E-STORE-SCHEMA` if the latest was written under another schema;
     /// `E-STORE-KEY` if the shard is keyed otherwise; a backend error.
     pub fn load_latest(&self) -> Result<Option<Loaded<S>>, StoreError> {
+        crate::trace::span!("load", shard = self.shard().0, location = %self.backend.location());
         let Some(head) = self.head()? else {
             self.headless()?;
             return Ok(None);
@@ -593,6 +617,18 @@ impl<S: Schema, B: Backend> Store<S, B> {
                 rejection,
             )
         })?;
+        crate::trace::event!(
+            epoch = latest.epoch.0,
+            fence = head.fence.0,
+            bytes = bytes.len(),
+            records = opened
+                .summary
+                .sections
+                .iter()
+                .map(|s| s.records)
+                .sum::<u64>(),
+            "loaded and verified"
+        );
         Ok(Some(Loaded::new(opened, self.id, head.fence)))
     }
 

@@ -4,8 +4,11 @@ use std::path::Path;
 
 use caelmor_persist::format::StructuralIndex;
 use caelmor_persist::{DigestKey, ItemLocation, Summary, Verified, verify as check};
+use serde::Serializer as _;
+use serde::ser::SerializeMap;
 
 use crate::common::{Failure, options_for, read_bundle, read_key, shown};
+use crate::out::{Out, outln};
 use crate::{CliResult, InspectArgs, Outcome, VerifyArgs};
 
 fn key(path: Option<&Path>) -> CliResult<Option<DigestKey>> {
@@ -37,22 +40,24 @@ pub(crate) fn brief(summary: &Summary) -> String {
     )
 }
 
-pub(crate) fn verify(args: &VerifyArgs) -> CliResult<Outcome> {
+/// Checks every file even once nobody reads the report: the exit status
+/// says whether all of them were accepted.
+pub(crate) fn verify(args: &VerifyArgs, out: &mut Out) -> CliResult<Outcome> {
     let key = key(args.key_file.as_deref())?;
     let (mut accepted, mut rejected) = (0usize, 0usize);
     for path in &args.files {
         match verified(path, key.as_ref()) {
             Ok(v) => {
                 accepted += 1;
-                println!("ok        {}: {}", shown(path), brief(&v.summary));
+                outln!(out, "ok        {}: {}", shown(path), brief(&v.summary));
             }
             Err(failure) => {
                 rejected += 1;
-                println!("REJECTED  {}: {failure}", shown(path));
+                outln!(out, "REJECTED  {}: {failure}", shown(path));
             }
         }
     }
-    println!("{accepted} accepted, {rejected} rejected");
+    outln!(out, "{accepted} accepted, {rejected} rejected");
     Ok(if rejected == 0 {
         Outcome::Success
     } else {
@@ -60,54 +65,41 @@ pub(crate) fn verify(args: &VerifyArgs) -> CliResult<Outcome> {
     })
 }
 
-pub(crate) fn inspect(args: &InspectArgs) -> CliResult<Outcome> {
+pub(crate) fn inspect(args: &InspectArgs, out: &mut Out) -> CliResult<Outcome> {
     let key = key(args.key_file.as_deref())?;
+    // The bundle's bytes are dropped here: only the summary and the index
+    // are kept while the report is written.
     let result = verified(&args.file, key.as_ref());
     if args.json {
-        let value = match &result {
-            Ok(v) => {
-                let mut value = serde_json::json!({
-                    "file": shown(&args.file),
-                    "accepted": true,
-                    "keyed": key.is_some(),
-                    "summary": v.summary,
-                });
-                if args.index {
-                    value["index"] =
-                        serde_json::to_value(&v.index).map_err(|e| Failure::new("E-JSON", e))?;
-                }
-                value
-            }
-            Err(failure) => {
-                serde_json::json!({
-                    "file": shown(&args.file),
-                    "accepted": false,
-                    "code": failure.code(),
-                    "message": failure.to_string(),
-                })
-            }
-        };
-        let text = serde_json::to_string_pretty(&value).map_err(|e| Failure::new("E-JSON", e))?;
-        println!("{text}");
-        return Ok(if result.is_ok() {
+        let outcome = if result.is_ok() {
             Outcome::Success
         } else {
             Outcome::Rejected
-        });
+        };
+        match write_json(out, args, key.is_some(), &result) {
+            Ok(()) => outln!(out),
+            // A closed pipe is recorded by `out` and is not the command's
+            // failure; any other write error is reported by `out` too.
+            Err(e) if e.is_io() => {}
+            Err(e) => return Err(Failure::new("E-JSON", e)),
+        }
+        return Ok(outcome);
     }
     let v = result?;
     let s = &v.summary;
-    println!("file      {}", shown(&args.file));
-    println!(
+    outln!(out, "file      {}", shown(&args.file));
+    outln!(
+        out,
         "format    caelmor-persist bundle, format version {}",
         s.format_version
     );
-    println!("shard     {}", s.shard);
-    println!("epoch     {}", s.epoch);
-    println!("fence     {}", s.fence);
-    println!("schema    {} v{}", s.schema_name, s.schema_version);
-    println!("size      {} bytes", s.total_bytes);
-    println!(
+    outln!(out, "shard     {}", s.shard);
+    outln!(out, "epoch     {}", s.epoch);
+    outln!(out, "fence     {}", s.fence);
+    outln!(out, "schema    {} v{}", s.schema_name, s.schema_version);
+    outln!(out, "size      {} bytes", s.total_bytes);
+    outln!(
+        out,
         "digest    {} ({})",
         s.digest_hex(),
         if key.is_some() {
@@ -116,22 +108,62 @@ pub(crate) fn inspect(args: &InspectArgs) -> CliResult<Outcome> {
             "BLAKE3, verified"
         }
     );
-    println!();
-    println!(
+    outln!(out);
+    outln!(
+        out,
         "  {:<8} {:>10} {:>14} {:>14}",
-        "section", "records", "bytes", "payload bytes"
+        "section",
+        "records",
+        "bytes",
+        "payload bytes"
     );
     for section in s.sections {
-        println!(
+        outln!(
+            out,
             "  {:<8} {:>10} {:>14} {:>14}",
-            section.system, section.records, section.bytes, section.payload_bytes
+            section.system,
+            section.records,
+            section.bytes,
+            section.payload_bytes
         );
     }
     if args.index {
-        println!();
-        print_index(&v.index);
+        outln!(out);
+        print_index(out, &v.index);
     }
     Ok(Outcome::Success)
+}
+
+/// Writes the JSON report straight to standard output, entry by entry:
+/// serde's derived `Serialize` walks the index's lists as it writes them,
+/// so the only copy of the index is the verified one (building a
+/// `serde_json::Value` tree and a `String` of the 28.8 MiB large shard's
+/// index took 1.8 GiB).
+fn write_json(
+    out: &mut Out,
+    args: &InspectArgs,
+    keyed: bool,
+    result: &CliResult<Verified>,
+) -> Result<(), serde_json::Error> {
+    let mut json = serde_json::Serializer::pretty(out);
+    let mut map = (&mut json).serialize_map(None)?;
+    map.serialize_entry("file", &shown(&args.file))?;
+    match result {
+        Ok(v) => {
+            map.serialize_entry("accepted", &true)?;
+            map.serialize_entry("keyed", &keyed)?;
+            map.serialize_entry("summary", &v.summary)?;
+            if args.index {
+                map.serialize_entry("index", &v.index)?;
+            }
+        }
+        Err(failure) => {
+            map.serialize_entry("accepted", &false)?;
+            map.serialize_entry("code", failure.code())?;
+            map.serialize_entry("message", &failure.to_string())?;
+        }
+    }
+    map.end()
 }
 
 fn location(l: ItemLocation) -> String {
@@ -142,25 +174,36 @@ fn location(l: ItemLocation) -> String {
     }
 }
 
-fn print_index(index: &StructuralIndex) {
-    println!("structural index");
+/// The index as text. Only output is left to do, so once the reader has
+/// gone away (`| head`), it stops.
+fn print_index(out: &mut Out, index: &StructuralIndex) {
+    outln!(out, "structural index");
     for p in &index.players {
-        println!("  {p}");
+        outln!(out, "  {p}");
     }
     for z in &index.zones {
-        println!("  {z}");
+        outln!(out, "  {z}");
     }
     for n in &index.npcs {
-        println!("  {} in {}", n.id, n.zone);
+        if !out.is_open() {
+            return;
+        }
+        outln!(out, "  {} in {}", n.id, n.zone);
     }
     for i in &index.items {
+        if !out.is_open() {
+            return;
+        }
         match i.owner {
-            Some(owner) => println!("  {} {}, owned by {owner}", i.id, location(i.location)),
-            None => println!("  {} {}", i.id, location(i.location)),
+            Some(owner) => outln!(out, "  {} {}, owned by {owner}", i.id, location(i.location)),
+            None => outln!(out, "  {} {}", i.id, location(i.location)),
         }
     }
     for q in &index.quests {
+        if !out.is_open() {
+            return;
+        }
         let zones: Vec<String> = q.zones.iter().map(ToString::to_string).collect();
-        println!("  {} of {}, zones {}", q.id, q.owner, zones.join(" "));
+        outln!(out, "  {} of {}, zones {}", q.id, q.owner, zones.join(" "));
     }
 }

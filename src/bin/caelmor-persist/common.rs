@@ -1,26 +1,43 @@
 //! What every command shares: the one-line error, key files, formatting.
 
 use std::fmt;
+use std::fs::{File, OpenOptions};
+use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use caelmor_persist::{
     ActivationError, DigestKey, Rejection, RestoreError, ShardDir, StoreConfig, StoreError,
     StoredEpoch, VerifyOptions, read_bundle_file,
 };
 
-/// A failure of a command: one line that starts with a stable code.
+/// A failure of a command: one line that starts with a stable code, the
+/// error's own message followed by each of its sources, each said once.
 #[derive(Debug)]
-pub(crate) struct Failure(String);
+pub(crate) struct Failure {
+    code: String,
+    line: String,
+}
 
 impl Failure {
     pub(crate) fn new(code: &str, message: impl fmt::Display) -> Self {
-        Self(format!("{code}: {message}"))
+        Self {
+            code: code.to_owned(),
+            line: format!("{code}: {message}"),
+        }
+    }
+
+    /// An error whose message already starts with its stable `code`.
+    fn coded(code: &str, error: &dyn std::error::Error) -> Self {
+        Self {
+            code: code.to_owned(),
+            line: chain(error),
+        }
     }
 
     /// The stable code the line starts with.
     pub(crate) fn code(&self) -> &str {
-        self.0.split(':').next().unwrap_or_default()
+        &self.code
     }
 
     /// A file or directory that cannot be read.
@@ -31,19 +48,13 @@ impl Failure {
 
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl From<StoreError> for Failure {
-    fn from(error: StoreError) -> Self {
-        // Store errors' messages already start with their code; their
-        // causes (an OS error) are their sources, printed once, after them.
-        Self(chain(&error))
+        f.write_str(&self.line)
     }
 }
 
 /// An error and its sources, one after the other: `message: cause: …`.
+/// The library's errors either print their cause or return it from
+/// `source()`, never both, so nothing is said twice.
 pub(crate) fn chain(error: &dyn std::error::Error) -> String {
     let mut line = error.to_string();
     let mut source = error.source();
@@ -55,50 +66,107 @@ pub(crate) fn chain(error: &dyn std::error::Error) -> String {
     line
 }
 
+impl From<StoreError> for Failure {
+    fn from(error: StoreError) -> Self {
+        Self::coded(error.code(), &error)
+    }
+}
+
 impl From<ActivationError> for Failure {
     fn from(error: ActivationError) -> Self {
-        Self(error.to_string())
+        Self::coded(error.code(), &error)
     }
 }
 
 impl From<RestoreError> for Failure {
     fn from(error: RestoreError) -> Self {
-        Self(error.to_string())
+        Self::coded(error.code(), &error)
     }
 }
 
 impl From<Rejection> for Failure {
     fn from(rejection: Rejection) -> Self {
-        Self(rejection.to_string())
+        Self::coded(rejection.code().as_str(), &rejection)
     }
 }
 
+/// The longest key file read: 64 hex digits with room for surrounding
+/// whitespace and comments is far below it; anything longer is not a key.
+const KEY_FILE_MAX: u64 = 4096;
+
 /// Reads a key file: 32 raw bytes, or 64 hexadecimal digits (surrounding
 /// whitespace allowed).
+///
+/// Only a regular file is read, and at most [`KEY_FILE_MAX`] bytes of it:
+/// a FIFO, a device (`/dev/zero` behind a symbolic link), a directory or a
+/// huge file is refused at once. Symbolic links are followed, unlike for
+/// shard files: a key is commonly a link into a secrets mount.
 pub(crate) fn read_key(path: &Path) -> Result<DigestKey, Failure> {
-    let bytes = std::fs::read(path).map_err(|e| Failure::io("read key file", path, &e))?;
+    let bad = |why: &str| Failure::new("E-KEY", format!("{} {why}", path.display()));
+    let file = open_nonblocking(path).map_err(|e| Failure::io("open key file", path, &e))?;
+    let meta = file
+        .metadata()
+        .map_err(|e| Failure::io("inspect key file", path, &e))?;
+    if !meta.is_file() {
+        return Err(bad(&format!(
+            "is {}, not a regular file: it cannot hold a key",
+            kind_of(&meta.file_type())
+        )));
+    }
+    if meta.len() > KEY_FILE_MAX {
+        return Err(bad(&format!(
+            "holds {} bytes: a key file holds 32 raw bytes or 64 hexadecimal digits",
+            meta.len()
+        )));
+    }
+    let mut bytes = Vec::new();
+    // Bounded even if the file grows after the check.
+    file.take(KEY_FILE_MAX + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Failure::io("read key file", path, &e))?;
     if let Ok(raw) = <[u8; 32]>::try_from(bytes.as_slice()) {
         return Ok(DigestKey::from_bytes(raw));
     }
-    let bad = || {
-        Failure::new(
-            "E-KEY",
-            format!(
-                "{} is not a key file: it must hold 32 raw bytes or 64 hexadecimal digits",
-                path.display()
-            ),
-        )
-    };
-    let text = std::str::from_utf8(&bytes).map_err(|_| bad())?.trim();
-    if text.len() != 64 {
-        return Err(bad());
+    std::str::from_utf8(&bytes)
+        .ok()
+        .and_then(|text| blake3::Hash::from_hex(text.trim()).ok())
+        .map(|hash| DigestKey::from_bytes(*hash.as_bytes()))
+        .ok_or_else(|| bad("is not a key file: it must hold 32 raw bytes or 64 hexadecimal digits"))
+}
+
+/// Opens `path` for reading without waiting for a writer if it is a FIFO
+/// (the caller then refuses it by its type).
+fn open_nonblocking(path: &Path) -> std::io::Result<File> {
+    let mut options = OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
     }
-    let mut key = [0u8; 32];
-    for (i, byte) in key.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(text.get(2 * i..2 * i + 2).ok_or_else(bad)?, 16)
-            .map_err(|_| bad())?;
+    options.open(path)
+}
+
+/// What a file that is not a regular file is, for messages.
+fn kind_of(kind: &std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if kind.is_fifo() {
+            return "a FIFO";
+        }
+        if kind.is_block_device() || kind.is_char_device() {
+            return "a device";
+        }
+        if kind.is_socket() {
+            return "a socket";
+        }
     }
-    Ok(DigestKey::from_bytes(key))
+    if kind.is_dir() {
+        "a directory"
+    } else {
+        "not a regular file"
+    }
 }
 
 /// Verification options for a file: the key, if any, and the epoch its name
@@ -137,44 +205,19 @@ pub(crate) fn ms(d: Duration) -> String {
     format!("{:.1} ms", d.as_secs_f64() * 1000.0)
 }
 
-/// A byte count, with a binary-unit approximation above 1 KiB.
+/// A byte count, exact, with a binary-unit approximation above 1 KiB
+/// (indicatif's, already in the tool for its progress bars).
 pub(crate) fn size(bytes: u64) -> String {
-    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
     if bytes < 1024 {
-        return format!("{bytes} B");
+        format!("{bytes} B")
+    } else {
+        format!("{bytes} B ({})", indicatif::HumanBytes(bytes))
     }
-    // Precision loss is irrelevant for a human-readable approximation.
-    #[allow(clippy::cast_precision_loss)]
-    let mut value = bytes as f64 / 1024.0;
-    let mut unit = 0;
-    while value >= 1024.0 && unit + 1 < UNITS.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    format!("{bytes} B ({value:.1} {})", UNITS[unit])
 }
 
-/// A file's modification time as `YYYY-MM-DD HH:MM:SS UTC`.
+/// A file's modification time in RFC 3339, UTC, to the second.
 pub(crate) fn utc(time: SystemTime) -> String {
-    let secs = time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    let days = i64::try_from(secs / 86_400).unwrap_or(0);
-    let rem = secs % 86_400;
-    // Howard Hinnant's civil-from-days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC",
-        rem / 3600,
-        rem / 60 % 60,
-        rem % 60
-    )
+    humantime::format_rfc3339_seconds(time).to_string()
 }
 
 /// A path as given, for messages.
@@ -204,17 +247,18 @@ pub(crate) fn shard_dirs(root: &Path) -> Vec<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::UNIX_EPOCH;
 
     #[test]
     fn utc_formats_known_instants() {
-        assert_eq!(utc(UNIX_EPOCH), "1970-01-01 00:00:00 UTC");
+        assert_eq!(utc(UNIX_EPOCH), "1970-01-01T00:00:00Z");
         let t = UNIX_EPOCH + Duration::from_secs(1_709_210_096);
-        assert_eq!(utc(t), "2024-02-29 12:34:56 UTC");
+        assert_eq!(utc(t), "2024-02-29T12:34:56Z");
     }
 
     #[test]
     fn sizes_are_readable() {
         assert_eq!(size(12), "12 B");
-        assert_eq!(size(2048), "2048 B (2.0 KiB)");
+        assert_eq!(size(2048), "2048 B (2.00 KiB)");
     }
 }

@@ -3,13 +3,14 @@
 use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
-use caelmor_persist::reference::{Reference, Shard, ShardSpec};
+use caelmor_persist::reference::{Item, Npc, Player, Quest, Reference, Shard, ShardSpec, Zone};
 use caelmor_persist::{
     FileStore, FileStoreConfig, Restore, Save, ShardDir, ShardId, StoredEpoch, System,
 };
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{HumanBytes, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::common::{Failure, ms, read_key, shown, size};
+use crate::out::{Out, outln};
 use crate::{CliResult, DemoArgs, Size};
 
 /// A progress bar over the five systems, drawn on standard error only when
@@ -45,33 +46,102 @@ fn spinner(phase: &str) -> ProgressBar {
     bar
 }
 
-fn spec(args: &DemoArgs) -> ShardSpec {
+/// The shard to generate, or why it cannot be: a usage error, found before
+/// the store is opened, so that a run that cannot finish never claims the
+/// shard (and never creates its directory).
+///
+/// Generating a shard allocates every record; the run then holds the
+/// generated shard and the restored copy it compares with it. A spec
+/// whose records alone (their inline size, not counting names and lists)
+/// exceed the address space or the machine's physical memory cannot run:
+/// it would die of a capacity overflow or an allocation failure after
+/// the claim, leaving a fence bumped and nothing committed.
+pub(crate) fn spec(args: &DemoArgs) -> Result<ShardSpec, String> {
     let base = match args.size {
         Size::Small => ShardSpec::small(),
         Size::Medium => ShardSpec::medium(),
         Size::Large => ShardSpec::large(),
     };
-    ShardSpec {
+    let spec = ShardSpec {
         players: args.players.unwrap_or(base.players),
         zones: args.zones.unwrap_or(base.zones),
         npcs: args.npcs.unwrap_or(base.npcs),
         items: args.items.unwrap_or(base.items),
         quests: args.quests.unwrap_or(base.quests),
+    };
+    let records = [
+        ("--players", spec.players, size_of::<Player>()),
+        ("--zones", spec.zones, size_of::<Zone>()),
+        ("--npcs", spec.npcs, size_of::<Npc>()),
+        ("--items", spec.items, size_of::<Item>()),
+        ("--quests", spec.quests, size_of::<Quest>()),
+    ];
+    let flags = || {
+        records
+            .iter()
+            .map(|(flag, n, _)| format!("{flag} {n}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    // Two copies: the generated shard and the restored one.
+    let need = records
+        .iter()
+        .try_fold(0u64, |sum, &(_, n, each)| {
+            (n as u64)
+                .checked_mul(each as u64)
+                .and_then(|bytes| sum.checked_add(bytes))
+        })
+        .and_then(|one| one.checked_mul(2))
+        .filter(|&need| need <= isize::MAX as u64)
+        .ok_or_else(|| {
+            format!(
+                "{}: the records do not fit in this machine's address space",
+                flags()
+            )
+        })?;
+    if let Some(memory) = physical_memory()
+        && need > memory
+    {
+        return Err(format!(
+            "{}: the generated shard and its restored copy need at least {} of memory, this machine has {}",
+            flags(),
+            HumanBytes(need),
+            HumanBytes(memory)
+        ));
     }
+    Ok(spec)
 }
 
-fn line(phase: &str, took: Duration, what: impl std::fmt::Display) {
-    println!("  {phase:<9} {:>10}  {what}", ms(took));
+/// The machine's physical memory, where the system says (Linux:
+/// `MemTotal` in /proc/meminfo).
+fn physical_memory() -> Option<u64> {
+    let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let kib: u64 = meminfo
+        .lines()
+        .find_map(|l| l.strip_prefix("MemTotal:"))?
+        .trim()
+        .strip_suffix("kB")?
+        .trim()
+        .parse()
+        .ok()?;
+    kib.checked_mul(1024)
 }
 
-pub(crate) fn run(args: &DemoArgs) -> CliResult<()> {
+fn line(out: &mut Out, phase: &str, took: Duration, what: impl std::fmt::Display) {
+    outln!(out, "  {phase:<9} {:>10}  {what}", ms(took));
+}
+
+/// Runs the demo. Nothing here depends on standard output: a reader that
+/// goes away (`demo | head -1`) stops the report, never the commit.
+pub(crate) fn run(args: &DemoArgs, spec: ShardSpec, out: &mut Out) -> CliResult<()> {
     let mut config = FileStoreConfig::new().retain(args.retain);
     if let Some(path) = &args.key_file {
         config = config.key(read_key(path)?);
     }
     let shard = ShardId(args.shard);
     let dir = ShardDir::of(&args.dir, shard);
-    println!(
+    outln!(
+        out,
         "caelmor-persist demo: {shard} in {}{}",
         shown(dir.path()),
         if config.is_keyed() {
@@ -83,8 +153,9 @@ pub(crate) fn run(args: &DemoArgs) -> CliResult<()> {
 
     let t = Instant::now();
     let mut store = FileStore::<Reference>::open_with(&args.dir, shard, config)?;
-    let mut authority = store.claim()?;
+    let authority = store.claim()?;
     line(
+        out,
         "claim",
         t.elapsed(),
         format!(
@@ -94,13 +165,13 @@ pub(crate) fn run(args: &DemoArgs) -> CliResult<()> {
         ),
     );
 
-    let spec = spec(args);
     let seed = args.seed.unwrap_or(authority.next_epoch().get());
     let t = Instant::now();
     let bar = spinner("generate");
     let world = spec.generate(seed);
     bar.finish_and_clear();
     line(
+        out,
         "generate",
         t.elapsed(),
         format!(
@@ -132,6 +203,7 @@ pub(crate) fn run(args: &DemoArgs) -> CliResult<()> {
     let sealed = save.quests(&world.quests)?.seal();
     bar.finish_and_clear();
     line(
+        out,
         "save",
         t.elapsed(),
         format!(
@@ -144,7 +216,7 @@ pub(crate) fn run(args: &DemoArgs) -> CliResult<()> {
     let t = Instant::now();
     let bar = spinner("commit");
     let committed = store
-        .commit(sealed, &mut authority)
+        .commit(sealed, &authority)
         .map_err(|e| Failure::from(e.error))?;
     bar.finish_and_clear();
     let file = store.dir().epoch_path(StoredEpoch {
@@ -152,6 +224,7 @@ pub(crate) fn run(args: &DemoArgs) -> CliResult<()> {
         fence: committed.fence,
     });
     line(
+        out,
         "commit",
         t.elapsed(),
         format!(
@@ -169,6 +242,7 @@ pub(crate) fn run(args: &DemoArgs) -> CliResult<()> {
         .ok_or_else(|| Failure::new("E-STORE-EMPTY", "nothing to load after a commit"))?;
     bar.finish_and_clear();
     line(
+        out,
         "load",
         t.elapsed(),
         format!(
@@ -193,6 +267,7 @@ pub(crate) fn run(args: &DemoArgs) -> CliResult<()> {
     let restore = restore.quests();
     bar.finish_and_clear();
     line(
+        out,
         "restore",
         t.elapsed(),
         "all five systems in the canon's order, dormant (records taken from the load)",
@@ -210,6 +285,7 @@ pub(crate) fn run(args: &DemoArgs) -> CliResult<()> {
     };
     let identical = restored == world;
     line(
+        out,
         "activate",
         t.elapsed(),
         format!(
@@ -219,22 +295,27 @@ pub(crate) fn run(args: &DemoArgs) -> CliResult<()> {
         ),
     );
 
-    println!();
-    println!("  {:<8} {:>10} {:>14}", "system", "records", "bytes");
+    outln!(out);
+    outln!(out, "  {:<8} {:>10} {:>14}", "system", "records", "bytes");
     for section in summary.sections {
-        println!(
+        outln!(
+            out,
             "  {:<8} {:>10} {:>14}",
-            section.system, section.records, section.bytes
+            section.system,
+            section.records,
+            section.bytes
         );
     }
-    println!(
+    outln!(
+        out,
         "  {:<8} {:>10} {:>14}",
         "bundle",
         summary.sections.iter().map(|s| s.records).sum::<u64>(),
         summary.total_bytes
     );
-    println!();
-    println!(
+    outln!(out);
+    outln!(
+        out,
         "committed {} under {} to {}: {}, digest {}",
         committed.epoch,
         committed.fence,
@@ -243,7 +324,7 @@ pub(crate) fn run(args: &DemoArgs) -> CliResult<()> {
         summary.digest_hex()
     );
     if let Some(next) = committed.epoch.next() {
-        println!("run it again to commit {next}");
+        outln!(out, "run it again to commit {next}");
     }
     if !identical {
         return Err(Failure::new(

@@ -1,17 +1,24 @@
 //! `log`: the epochs committed in a shard directory, as its head records
-//! them.
+//! them, each checked and each problem named for what it is.
+//!
+//! Reads the directory through [`ShardDir`] only: no store is opened (an
+//! open would create a missing directory, and would need the shard's
+//! schema type), nothing is claimed, locked or written. Every file is read
+//! as a store reads it: a regular file, never through a symbolic link,
+//! never past what its frame declares.
 
 use std::path::Path;
 
-use caelmor_persist::reference::Reference;
 use caelmor_persist::{
-    DigestKey, Epoch, FileStore, Head, ShardDir, ShardId, StoreConfig, StoreError, StoredEpoch,
+    DigestKey, EpochRecord, Head, KeyFingerprint, Rejection, ShardDir, ShardId, StoreConfig,
+    StoreError, StoredEpoch, Summary, VerifyOptions, read_bundle_file, verify,
 };
 
 use crate::common::{Failure, chain, read_key, shard_dirs, shown, utc};
-use crate::{CliResult, LogArgs, Outcome};
+use crate::out::{Out, outln};
+use crate::{CliResult, LogArgs, Outcome, SchemaArg};
 
-pub(crate) fn run(args: &LogArgs) -> CliResult<Outcome> {
+pub(crate) fn run(args: &LogArgs, out: &mut Out) -> CliResult<Outcome> {
     let key = args.key_file.as_deref().map(read_key).transpose()?;
     let meta = std::fs::metadata(&args.dir).map_err(|e| Failure::io("read", &args.dir, &e))?;
     if !meta.is_dir() {
@@ -26,24 +33,39 @@ pub(crate) fn run(args: &LogArgs) -> CliResult<Outcome> {
         shard_dirs(&args.dir)
     };
     if shards.is_empty() {
-        println!(
+        outln!(
+            out,
             "{}: no epochs (not a shard directory, and no shard-<N> directories in it)",
             shown(&args.dir)
         );
         return Ok(Outcome::Success);
     }
+    let check = Check {
+        key: key.as_ref(),
+        fingerprint: KeyFingerprint::of(key.as_ref()),
+        schema: args.schema.as_ref(),
+    };
     let mut all_ok = true;
     for (i, path) in shards.iter().enumerate() {
         if i > 0 {
-            println!();
+            outln!(out);
         }
-        all_ok &= log_shard(path, key.as_ref())?;
+        // Every shard is checked even when nobody reads the report: the
+        // exit status says how they are.
+        all_ok &= log_shard(out, path, &check);
     }
     Ok(if all_ok {
         Outcome::Success
     } else {
         Outcome::Rejected
     })
+}
+
+/// What the operator asked to check the files against.
+struct Check<'a> {
+    key: Option<&'a DigestKey>,
+    fingerprint: KeyFingerprint,
+    schema: Option<&'a SchemaArg>,
 }
 
 /// The shard a `shard-<n>` directory holds.
@@ -55,86 +77,234 @@ fn shard_of(path: &Path) -> Option<ShardId> {
     digits.parse().ok().map(ShardId)
 }
 
-/// Which stored bundle holds each committed epoch: the head's latest
-/// exactly, and every earlier epoch by the highest fence not above the
-/// latest's (what the store itself loads).
-fn committed_files(head: &Head, stored: &[StoredEpoch], committed: &[Epoch]) -> Vec<StoredEpoch> {
-    let Some(latest) = head.latest else {
-        return Vec::new();
-    };
-    committed
-        .iter()
-        .filter_map(|&epoch| {
-            if epoch == latest.epoch {
-                return Some(StoredEpoch {
-                    epoch,
-                    fence: latest.fence,
-                });
-            }
-            stored
-                .iter()
-                .filter(|s| s.epoch == epoch && s.fence <= latest.fence)
-                .max()
-                .copied()
-        })
-        .collect()
+/// A key fingerprint as a log line shows it: long enough to tell keys
+/// apart, short enough to read.
+fn short(fp: KeyFingerprint) -> String {
+    let mut text = fp.to_string();
+    if fp != KeyFingerprint::UNKEYED {
+        text.truncate(16);
+        text.push('…');
+    }
+    text
 }
 
-/// Lists one shard directory; returns whether every committed epoch
-/// verified.
-fn log_shard(path: &Path, key: Option<&DigestKey>) -> CliResult<bool> {
-    let shard = shard_of(path).ok_or_else(|| {
-        Failure::new(
-            "E-IO",
-            format!("{} is not a shard-<N> directory", shown(path)),
-        )
-    })?;
-    let dir = ShardDir::new(path);
-    let root = path.parent().unwrap_or_else(|| Path::new(""));
-    let mut config = StoreConfig::new();
-    if let Some(key) = key {
-        config = config.key(key.clone());
+/// Why the shard's bundles cannot be checked with the key given, if they
+/// cannot: the head records the fingerprint of the shard's key.
+fn key_problem(head: &Head, check: &Check<'_>) -> Option<String> {
+    if head.key == check.fingerprint {
+        return None;
     }
-    // Opening a store reads nothing and claims nothing; it is only how the
-    // crate tells which epochs are committed (the schema is not used).
-    let store = FileStore::<Reference>::open_with(root, shard, config)?;
-    let stored = dir.stored()?;
-    let head = match store.head() {
-        Ok(Some(head)) => head,
-        Ok(None) if stored.is_empty() => {
-            println!("{}: 0 epochs (never claimed)", shown(path));
-            return Ok(true);
+    Some(if check.key.is_none() {
+        format!(
+            "E-STORE-KEY: the shard is keyed with {}: it needs --key-file",
+            short(head.key)
+        )
+    } else if head.key == KeyFingerprint::UNKEYED {
+        format!(
+            "E-STORE-KEY: the shard is unkeyed, --key-file has {}",
+            short(check.fingerprint)
+        )
+    } else {
+        format!(
+            "E-STORE-KEY: the shard is keyed with {}, --key-file has {}",
+            short(head.key),
+            short(check.fingerprint)
+        )
+    })
+}
+
+/// What one committed epoch's file turned out to be.
+enum Status {
+    Ok(Summary),
+    /// Read, and refused by a rule of the format; or missing, or not the
+    /// bundle the head committed.
+    Damaged(String),
+    /// Not readable as a bundle at all: not a regular file, an I/O error
+    /// (the store's code, and the error).
+    Unreadable(&'static str, String),
+    /// A bundle of another shard, under this shard's epoch name.
+    OtherShard(Rejection),
+    /// A digest that fails because the file was digested with another key
+    /// (or none), not because it changed.
+    OtherKey(String),
+    /// A sound bundle of another schema than `--schema`.
+    OtherSchema(Summary, String),
+}
+
+impl Status {
+    fn text(&self) -> String {
+        match self {
+            Status::Ok(_) => "ok".to_owned(),
+            Status::Damaged(why) => format!("DAMAGED E-STORE-DAMAGED: {why}"),
+            Status::Unreadable(_, why) => format!("UNREADABLE {why}"),
+            Status::OtherShard(rejection) => format!("OTHER SHARD {rejection}"),
+            Status::OtherKey(why) => format!("OTHER KEY {why}"),
+            Status::OtherSchema(_, why) => format!("OTHER SCHEMA {why}"),
         }
-        Ok(None) => {
-            // The store says what a missing head with bundles left means.
-            let err = store.load_latest().err().map_or_else(
-                || "E-STORE-HEAD: the shard's head is missing".to_owned(),
-                |e| chain(&e),
-            );
-            println!("{}: {err}", shown(path));
-            for s in &stored {
-                println!(
-                    "  bundle {} (no head: whether it was committed cannot be told)",
-                    shown(&dir.epoch_path(*s))
+    }
+
+    /// The code a store's load of this epoch fails with.
+    fn code(&self) -> &'static str {
+        match self {
+            Status::Ok(_) => "ok",
+            Status::Damaged(_) | Status::OtherShard(_) => "E-STORE-DAMAGED",
+            Status::Unreadable(code, _) => code,
+            Status::OtherKey(_) => "E-STORE-KEY",
+            Status::OtherSchema(..) => "E-STORE-SCHEMA",
+        }
+    }
+
+    fn summary(&self) -> Option<&Summary> {
+        match self {
+            Status::Ok(s) | Status::OtherSchema(s, _) => Some(s),
+            _ => None,
+        }
+    }
+}
+
+/// Checks one committed epoch's file, as a store's load would: the latest
+/// must also be exactly the bundle the head committed.
+fn check_file(
+    dir: &ShardDir,
+    shard: ShardId,
+    stored: StoredEpoch,
+    latest: Option<&EpochRecord>,
+    head: &Head,
+    check: &Check<'_>,
+) -> Status {
+    let path = dir.epoch_path(stored);
+    // The latest is never read past its committed length; older epochs
+    // past the store's default bound.
+    let limit = latest.map_or(StoreConfig::DEFAULT_MAX_BUNDLE_LEN, |l| l.len);
+    let bytes = match read_bundle_file(&path, limit) {
+        Ok(Ok(bytes)) => bytes,
+        Ok(Err(rejection)) => return Status::Damaged(rejection.to_string()),
+        Err(StoreError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+            return Status::Damaged("its bundle is missing".to_owned());
+        }
+        Err(StoreError::TooLarge { len, .. }) if latest.is_some() => {
+            return Status::Damaged(format!(
+                "its bundle holds {len} bytes, {limit} were committed"
+            ));
+        }
+        Err(e) => return Status::Unreadable(e.code(), chain(&e)),
+    };
+    if let Some(latest) = latest {
+        let digest = bytes
+            .len()
+            .checked_sub(latest.digest.len())
+            .map(|at| &bytes[at..]);
+        if bytes.len() as u64 != latest.len || digest != Some(&latest.digest[..]) {
+            return Status::Damaged(format!(
+                "its bundle is not the one committed ({} bytes, digest {})",
+                latest.len,
+                blake3::Hash::from_bytes(latest.digest).to_hex()
+            ));
+        }
+    }
+    let mut options = VerifyOptions::new()
+        .expect_shard(shard)
+        .expect_epoch(stored.epoch);
+    if let Some(key) = check.key {
+        options = options.key(key.clone());
+    }
+    match verify(&bytes, &options) {
+        Ok(verified) => match check.schema {
+            Some(want)
+                if (
+                    verified.summary.schema_name.as_str(),
+                    verified.summary.schema_version,
+                ) != (want.name.as_str(), want.version) =>
+            {
+                let why = format!(
+                    "E-STORE-SCHEMA: written with schema {:?} v{}, --schema is {:?} v{}",
+                    verified.summary.schema_name,
+                    verified.summary.schema_version,
+                    want.name,
+                    want.version
+                );
+                Status::OtherSchema(verified.summary, why)
+            }
+            _ => Status::Ok(verified.summary),
+        },
+        Err(rejection @ Rejection::ShardMismatch { .. }) => Status::OtherShard(rejection),
+        Err(Rejection::DigestMismatch) => {
+            // The shard's heading names both fingerprints; the row says
+            // only which way round.
+            if head.key != check.fingerprint {
+                return Status::OtherKey(
+                    if check.key.is_none() {
+                        "E-STORE-KEY: keyed, and no --key-file given"
+                    } else if head.key == KeyFingerprint::UNKEYED {
+                        "E-STORE-KEY: unkeyed, and a --key-file given"
+                    } else {
+                        "E-STORE-KEY: keyed with another key than --key-file's"
+                    }
+                    .to_owned(),
                 );
             }
-            list_temporaries(&dir)?;
-            return Ok(false);
+            // The shard's key, and still no match: a bundle digested
+            // without a key under a keyed shard is another key, not damage.
+            if check.key.is_some()
+                && verify(&bytes, &VerifyOptions::new().expect_shard(shard)).is_ok()
+            {
+                return Status::OtherKey(format!(
+                    "E-STORE-KEY: the bundle is unkeyed, the shard is keyed with {}",
+                    short(head.key)
+                ));
+            }
+            Status::Damaged(Rejection::DigestMismatch.to_string())
         }
+        Err(rejection) => Status::Damaged(rejection.to_string()),
+    }
+}
+
+/// Lists one shard directory; returns whether its latest epoch can be
+/// loaded and every committed epoch is sound.
+fn log_shard(out: &mut Out, path: &Path, check: &Check<'_>) -> bool {
+    let Some(shard) = shard_of(path) else {
+        outln!(out, "{}: E-IO: not a shard-<N> directory", shown(path));
+        return false;
+    };
+    let dir = ShardDir::new(path);
+    let (head, stored) = match dir.head(shard).and_then(|h| Ok((h, dir.stored()?))) {
+        Ok(found) => found,
         Err(e) => {
-            println!("{}: {}", shown(path), chain(&e));
-            return Ok(false);
+            outln!(out, "{}: {}", shown(path), chain(&e));
+            list_untold(out, &dir, "the head cannot be read");
+            return false;
         }
     };
-    let epochs = store.epochs()?;
-    let files = committed_files(&head, &stored, &epochs);
+    let Some(head) = head else {
+        if let Some(newest) = stored.iter().max() {
+            // The error names the shard's directory itself.
+            let e = StoreError::HeadMissing {
+                location: shown(path),
+                newest: newest.epoch,
+            };
+            outln!(out, "{}", chain(&e));
+            list_untold(out, &dir, "no head");
+            return false;
+        }
+        outln!(out, "{}: 0 epochs (never claimed)", shown(path));
+        list_leftovers(out, &dir, &[]);
+        return true;
+    };
+    let files = match dir.committed(shard) {
+        Ok(files) => files,
+        Err(e) => {
+            outln!(out, "{}: {}", shown(path), chain(&e));
+            return false;
+        }
+    };
     // The latest is committed even when its bundle is gone.
     let latest_missing = head
         .latest
         .is_some_and(|latest| !files.iter().any(|s| s.epoch == latest.epoch));
-    let committed = epochs.len() + usize::from(latest_missing);
-    println!(
-        "{}: {} epoch{}, current {}, latest {}, head version {}",
+    let committed = files.len() + usize::from(latest_missing);
+    outln!(
+        out,
+        "{}: {} epoch{}, current {}, latest {}, head version {}, {}",
         shown(path),
         committed,
         if committed == 1 { "" } else { "s" },
@@ -142,26 +312,42 @@ fn log_shard(path: &Path, key: Option<&DigestKey>) -> CliResult<bool> {
         head.latest
             .map_or_else(|| "none".to_owned(), |l| l.epoch.to_string()),
         head.version,
+        if head.key == KeyFingerprint::UNKEYED {
+            "unkeyed".to_owned()
+        } else {
+            format!("keyed {}", short(head.key))
+        },
     );
-    println!(
-        "  {:<14} {:<10} {:>12}  {:<23}  status",
-        "epoch", "fence", "bytes", "committed"
+    let key_problem = key_problem(&head, check);
+    if let Some(problem) = &key_problem {
+        outln!(out, "  {problem}");
+    }
+    outln!(
+        out,
+        "  {:<14} {:<10} {:>12}  {:<20}  {:<24}  status",
+        "epoch",
+        "fence",
+        "bytes",
+        "committed",
+        "schema"
     );
-    let mut damaged = 0;
-    // A latest epoch whose bundle is gone is still the latest: say so.
+    let mut problems = 0;
+    // Why the latest cannot be loaded, if it cannot.
+    let mut latest_refused: Option<&'static str> = None;
     if let Some(latest) = head.latest.filter(|_| latest_missing) {
-        damaged += 1;
-        let err = store
-            .load_latest()
-            .err()
-            .map_or_else(|| "its bundle is missing".to_owned(), |e| chain(&e));
-        println!(
-            "  {:<14} {:<10} {:>12}  {:<23}  DAMAGED {err}",
+        problems += 1;
+        let status = Status::Damaged("its bundle is missing".to_owned());
+        outln!(
+            out,
+            "  {:<14} {:<10} {:>12}  {:<20}  {:<24}  {}",
             latest.epoch.to_string(),
             latest.fence.to_string(),
             latest.len,
-            "-"
+            "-",
+            "-",
+            status.text()
         );
+        latest_refused = Some(status.code());
     }
     for &file in files.iter().rev() {
         let file_path = dir.epoch_path(file);
@@ -172,52 +358,87 @@ fn log_shard(path: &Path, key: Option<&DigestKey>) -> CliResult<bool> {
             ),
             Err(_) => ("-".to_owned(), "-".to_owned()),
         };
-        let status = match store.load_epoch(file.epoch) {
-            Ok(Some(_)) => "ok".to_owned(),
-            Ok(None) => {
-                damaged += 1;
-                "DAMAGED its bundle is missing".to_owned()
+        let latest = head.latest.filter(|l| l.epoch == file.epoch);
+        let status = check_file(&dir, shard, file, latest.as_ref(), &head, check);
+        let schema = status.summary().map_or_else(
+            || "-".to_owned(),
+            |s| format!("{} v{}", s.schema_name, s.schema_version),
+        );
+        match (&status, latest.is_some()) {
+            (Status::Ok(_), _) => {}
+            // An older epoch under another schema is what a migration
+            // leaves behind: shown, not a problem. The latest under
+            // another schema cannot be loaded by that schema's server.
+            (Status::OtherSchema(..), false) => {}
+            (_, is_latest) => {
+                problems += 1;
+                if is_latest {
+                    latest_refused = Some(status.code());
+                }
             }
-            Err(e) => {
-                damaged += 1;
-                format!("DAMAGED {}", damage(&e))
-            }
-        };
-        println!(
-            "  {:<14} {:<10} {bytes:>12}  {time:<23}  {status}",
+        }
+        outln!(
+            out,
+            "  {:<14} {:<10} {bytes:>12}  {time:<20}  {schema:<24}  {}",
             file.epoch.to_string(),
             file.fence.to_string(),
+            status.text()
         );
     }
-    for s in stored.iter().filter(|s| !files.contains(s)) {
-        println!(
-            "  not committed: {} (no head names it: ignored by loads; the next claim removes it)",
+    list_leftovers(out, &dir, &files);
+    if problems > 0 {
+        outln!(
+            out,
+            "  {problems} of {committed} committed epoch{} cannot be used",
+            if committed == 1 { "" } else { "s" }
+        );
+    }
+    let refused = latest_refused.or(key_problem.as_ref().map(|_| "E-STORE-KEY"));
+    if let (Some(latest), Some(code)) = (head.latest, refused) {
+        outln!(
+            out,
+            "  the latest, {}, cannot be loaded ({code}); a server will not fall back to an older epoch",
+            latest.epoch
+        );
+    }
+    problems == 0 && key_problem.is_none()
+}
+
+/// Lists the bundles of a shard whose head cannot tell which of them are
+/// committed, and its temporaries.
+fn list_untold(out: &mut Out, dir: &ShardDir, why: &str) {
+    let stored = dir.stored().unwrap_or_default();
+    for s in &stored {
+        outln!(
+            out,
+            "  bundle {} ({why}: whether it was committed cannot be told)",
             shown(&dir.epoch_path(*s))
         );
     }
-    list_temporaries(&dir)?;
-    if damaged > 0 {
-        println!("  {damaged} of {committed} committed epochs fail verification");
-    }
-    Ok(damaged == 0)
+    list_leftovers(out, dir, &stored);
 }
 
-/// What is wrong with a committed epoch: the rule its bundle broke, or the
-/// store's error.
-fn damage(error: &StoreError) -> String {
-    match error.rejection() {
-        Some(rejection) => rejection.to_string(),
-        None => chain(error),
+/// Notes the bundles no head names and the temporaries left behind.
+fn list_leftovers(out: &mut Out, dir: &ShardDir, named: &[StoredEpoch]) {
+    if let Ok(stored) = dir.stored() {
+        for s in stored.iter().filter(|s| !named.contains(s)) {
+            outln!(
+                out,
+                "  not committed: {} (no head names it: ignored by loads; the next claim removes it)",
+                shown(&dir.epoch_path(*s))
+            );
+        }
     }
-}
-
-/// Notes the temporaries left behind.
-fn list_temporaries(dir: &ShardDir) -> CliResult<()> {
-    for temp in dir.temporaries()? {
-        println!(
-            "  leftover temporary file {} (ignored by loads; the next claim removes it)",
-            shown(&temp)
-        );
+    match dir.temporaries() {
+        Ok(temps) => {
+            for temp in temps {
+                outln!(
+                    out,
+                    "  leftover temporary file {} (ignored by loads; the next claim removes it)",
+                    shown(&temp)
+                );
+            }
+        }
+        Err(e) => outln!(out, "  {}", chain(&e)),
     }
-    Ok(())
 }

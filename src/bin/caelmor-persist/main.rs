@@ -9,13 +9,15 @@ mod bundle;
 mod common;
 mod demo;
 mod log;
+mod out;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 
 use crate::common::Failure;
+use crate::out::{Out, warn};
 
 /// Save and restore an MMO shard's five persisted systems, all or nothing;
 /// check what was saved.
@@ -25,7 +27,9 @@ use crate::common::Failure;
     version,
     after_help = "Start with `caelmor-persist demo`; then `log ./caelmor-data/shard-1`.\n\
                   Errors are one line starting with a stable code (E-DIGEST, E-STORE-CLAIMED, …).\n\
-                  Exit status: 0 success, 1 a rejected file or a failure, 2 a usage error."
+                  Exit status: 0 success, 1 a rejected file or a failure, 2 a usage error\n\
+                  (which touches nothing). A reader that closes the output early (`| head`)\n\
+                  does not change it: the command still does its work and says how it went."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -152,17 +156,27 @@ struct InspectArgs {
 }
 
 /// List the epochs committed in a shard directory, as its head records them:
-/// size, fence, commit time (the file's modification time), and whether
-/// each verifies.
+/// size, fence, commit time (the file's modification time), schema, and
+/// whether each can be used.
 ///
 /// DIR is a shard directory (e.g. ./caelmor-data/shard-1), or a store root,
-/// whose shard-<N> directories are listed one after the other. Committed
-/// epochs that are missing or fail verification are marked DAMAGED with the
-/// code; bundles no head names are listed as not committed, and leftover
-/// temporary files are noted. Exit status 0 only if every committed epoch
-/// verifies.
+/// whose shard-<N> directories are listed one after the other. Nothing is
+/// created, claimed or written, and no schema type is needed: every
+/// committed epoch's file is read as a store reads it and checked as
+/// `verify` checks it, and each problem is named for what it is:
+/// DAMAGED (missing, not the bundle committed, or refused by a rule of the
+/// format: E-STORE-DAMAGED with the rule), UNREADABLE (not a regular file,
+/// an I/O error), OTHER SHARD (a bundle whose header names another shard),
+/// OTHER KEY (E-STORE-KEY: the shard records its key's fingerprint, and the
+/// --key-file given is another one, or missing), OTHER SCHEMA (E-STORE-SCHEMA,
+/// with --schema). Bundles no head names are listed as not committed, and
+/// leftover temporary files are noted. Exit status 0 only if the latest
+/// epoch can be loaded and every committed epoch is sound (an older epoch
+/// under another schema, as a migration leaves, is shown but not a problem).
 #[derive(Debug, Args)]
-#[command(after_help = "Example:\n  caelmor-persist log ./caelmor-data/shard-1")]
+#[command(
+    after_help = "Examples:\n  caelmor-persist log ./caelmor-data/shard-1\n  caelmor-persist log --key-file shard.key --schema caelmor-reference:1 ./caelmor-data"
+)]
 struct LogArgs {
     /// The shard directory, or a store root.
     #[arg(value_name = "DIR")]
@@ -170,6 +184,33 @@ struct LogArgs {
     /// Check digests with this key (32 raw bytes or 64 hex digits).
     #[arg(long, value_name = "FILE")]
     key_file: Option<PathBuf>,
+    /// The schema the shard's server reads, as NAME:VERSION (e.g.
+    /// caelmor-reference:1): an epoch written under another is OTHER SCHEMA.
+    #[arg(long, value_name = "NAME:VERSION", value_parser = parse_schema)]
+    schema: Option<SchemaArg>,
+}
+
+/// A schema name and version, from `--schema NAME:VERSION`.
+#[derive(Clone, Debug)]
+struct SchemaArg {
+    name: String,
+    version: u32,
+}
+
+fn parse_schema(text: &str) -> Result<SchemaArg, String> {
+    let (name, version) = text
+        .rsplit_once(':')
+        .ok_or_else(|| "expected NAME:VERSION, e.g. caelmor-reference:1".to_owned())?;
+    let version = version
+        .parse()
+        .map_err(|_| format!("{version:?} is not a schema version (a number)"))?;
+    if name.is_empty() {
+        return Err("the schema name is empty".to_owned());
+    }
+    Ok(SchemaArg {
+        name: name.to_owned(),
+        version,
+    })
 }
 
 /// What a command reports: success, or some files rejected (already
@@ -181,20 +222,59 @@ enum Outcome {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result = match cli.command {
-        Command::Demo(args) => demo::run(&args).map(|()| Outcome::Success),
-        Command::Verify(args) => bundle::verify(&args),
-        Command::Inspect(args) => bundle::inspect(&args),
-        Command::Log(args) => log::run(&args),
+    let (result, out) = match &cli.command {
+        Command::Demo(args) => {
+            // Usage errors are found before anything is opened, claimed or
+            // created.
+            let spec = demo::spec(args).unwrap_or_else(|message| usage_error("demo", &message));
+            let mut out = Out::eager();
+            let result = demo::run(args, spec, &mut out).map(|()| Outcome::Success);
+            (result, out)
+        }
+        // Each file's line as soon as it is checked.
+        Command::Verify(args) => {
+            let mut out = Out::eager();
+            (bundle::verify(args, &mut out), out)
+        }
+        // Up to millions of index lines: written in large blocks.
+        Command::Inspect(args) => {
+            let mut out = Out::buffered();
+            (bundle::inspect(args, &mut out), out)
+        }
+        Command::Log(args) => {
+            let mut out = Out::eager();
+            (log::run(args, &mut out), out)
+        }
     };
-    match result {
+    // Standard output first, so that an error line comes after it.
+    let output = out.finish();
+    let mut status = match result {
         Ok(Outcome::Success) => ExitCode::SUCCESS,
         Ok(Outcome::Rejected) => ExitCode::FAILURE,
         Err(failure) => {
-            eprintln!("caelmor-persist: {failure}");
+            warn(format_args!("caelmor-persist: {failure}"));
             ExitCode::FAILURE
         }
+    };
+    if let Err(error) = output {
+        warn(format_args!(
+            "caelmor-persist: E-OUTPUT: cannot write to standard output: {error}"
+        ));
+        status = ExitCode::FAILURE;
     }
+    status
+}
+
+/// Exits with clap's usage error (status 2) for `subcommand`.
+fn usage_error(subcommand: &str, message: &str) -> ! {
+    let mut cli = Cli::command();
+    // Built, so that the subcommand's usage line carries the tool's name.
+    cli.build();
+    let error = match cli.find_subcommand_mut(subcommand) {
+        Some(command) => command.error(clap::error::ErrorKind::ValueValidation, message),
+        None => cli.error(clap::error::ErrorKind::ValueValidation, message),
+    };
+    error.exit()
 }
 
 /// Builds the error for a `Result<_, Failure>` context.

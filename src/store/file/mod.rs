@@ -47,7 +47,8 @@
 mod head;
 mod io;
 mod read;
-#[cfg(test)]
+// The tests use the reference schema's records.
+#[cfg(all(test, feature = "reference"))]
 mod tests;
 
 use core::fmt;
@@ -737,7 +738,8 @@ impl Backend for FileBackend {
 /// - **Retention.** The latest [`StoreConfig::retain`] epochs are kept;
 ///   older ones are removed after a successful commit.
 ///
-/// ```
+#[cfg_attr(feature = "reference", doc = "```")]
+#[cfg_attr(not(feature = "reference"), doc = "```ignore")]
 /// use caelmor_persist::{FileStore, Restore, Save, ShardId, StoreError};
 /// use caelmor_persist::reference::{Reference, ShardSpec};
 ///
@@ -745,7 +747,7 @@ impl Backend for FileBackend {
 /// let world = ShardSpec::small().generate(7);
 ///
 /// let mut store = FileStore::<Reference>::open(root.path(), ShardId(1))?;
-/// let mut authority = store.claim()?;
+/// let authority = store.claim()?;
 /// let sealed = Save::begin(&authority)
 ///     .players(&world.players)?
 ///     .world(&world.zones)?
@@ -753,7 +755,7 @@ impl Backend for FileBackend {
 ///     .items(&world.items)?
 ///     .quests(&world.quests)?
 ///     .seal();
-/// store.commit(sealed, &mut authority)?;
+/// store.commit(sealed, &authority)?;
 ///
 /// // While this store lives, nobody else can claim the shard.
 /// let mut rival = FileStore::<Reference>::open(root.path(), ShardId(1))?;

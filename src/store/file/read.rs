@@ -176,8 +176,19 @@ pub fn read_bundle_file(path: &Path, limit: u64) -> Result<Result<Vec<u8>, Rejec
             limit,
         });
     }
-    let mut bytes = preamble.to_vec();
-    let rest = read_exactly(file, path, len - PREAMBLE_LEN as u64)?;
-    bytes.extend_from_slice(&rest);
+    // One buffer of the file's length, the preamble already in it: never
+    // a second copy of the body.
+    let mut bytes = Vec::new();
+    bytes
+        .try_reserve_exact(usize::try_from(len).unwrap_or(usize::MAX))
+        .map_err(|_| StoreError::TooLarge {
+            location: path.display().to_string(),
+            len,
+            limit,
+        })?;
+    bytes.extend_from_slice(&preamble);
+    file.take(len - PREAMBLE_LEN as u64)
+        .read_to_end(&mut bytes)
+        .map_err(StoreError::io("read", path.display()))?;
     Ok(Ok(bytes))
 }

@@ -714,7 +714,7 @@ fn check_shard(root: &Path, promise: &Promise) -> Option<Epoch> {
             "{epoch} listed but absent"
         );
     }
-    let mut authority = store
+    let authority = store
         .claim()
         .unwrap_or_else(|e| panic!("the shard can be claimed after a crash: {e}"));
     assert!(
@@ -757,7 +757,7 @@ fn check_shard(root: &Path, promise: &Promise) -> Option<Epoch> {
     let next = latest.map_or(Epoch::FIRST, |e| e.next().expect("small"));
     assert_eq!(authority.next_epoch(), next);
     let committed = store
-        .commit(seal(&authority), &mut authority)
+        .commit(seal(&authority), &authority)
         .unwrap_or_else(|e| panic!("the shard commits again after a crash: {e}"));
     assert_eq!(committed.epoch, next);
     assert_eq!(
@@ -839,11 +839,9 @@ fn prepare_root(base: &Path) -> Promise {
 fn prepare_leftovers(base: &Path) -> Promise {
     let root = root_of(base);
     let mut store = real_store(&root, 8);
-    let mut authority = store.claim().expect("claim");
+    let authority = store.claim().expect("claim");
     for _ in 0..2 {
-        store
-            .commit(seal(&authority), &mut authority)
-            .expect("commit");
+        store.commit(seal(&authority), &authority).expect("commit");
     }
     let dir = store.dir().clone();
     let unpublished = seal(&authority);
@@ -875,11 +873,9 @@ fn prepare_leftovers(base: &Path) -> Promise {
 fn prepare_many_heads(base: &Path) -> Promise {
     let root = root_of(base);
     let mut store = real_store(&root, 2);
-    let mut authority = store.claim().expect("claim");
+    let authority = store.claim().expect("claim");
     for _ in 0..64 {
-        store
-            .commit(seal(&authority), &mut authority)
-            .expect("commit");
+        store.commit(seal(&authority), &authority).expect("commit");
     }
     assert_eq!(store.dir().head_versions().expect("list").len(), 64);
     Promise {
@@ -1522,7 +1518,7 @@ fn a_superseded_writer_never_lands_wherever_it_stalls() {
             let root = root_of(base.path());
             let io = FaultIo::new(Fault::None);
             let mut a = store_with(&root, io.clone(), IO_ERRORS.retain).expect("open");
-            let mut a_authority = a.claim().expect("A claims");
+            let a_authority = a.claim().expect("A claims");
             let a_fence = a_authority.fence();
             let sealed = seal(&a_authority);
             let mine = sealed.epoch();
@@ -1535,10 +1531,10 @@ fn a_superseded_writer_never_lands_wherever_it_stalls() {
                     // The attacker's way past the lock: delete its file.
                     fs::remove_file(ShardDir::of(&root, SHARD).lock_path()).expect("unlink");
                     let mut store = real_store(&root, 64);
-                    let mut authority = store.claim().expect("B claims past the deleted lock");
+                    let authority = store.claim().expect("B claims past the deleted lock");
                     let committed = b_commits.then(|| {
                         store
-                            .commit(seal(&authority), &mut authority)
+                            .commit(seal(&authority), &authority)
                             .expect("B, the current claim, commits")
                     });
                     *b_result.lock().expect("lock") = Some((authority.fence(), committed));
@@ -1546,7 +1542,7 @@ fn a_superseded_writer_never_lands_wherever_it_stalls() {
             };
             io.arm();
             io.hook(k, Box::new(b));
-            let result = a.commit(sealed, &mut a_authority);
+            let result = a.commit(sealed, &a_authority);
             let ops = io.ops();
             if k == ops.len() {
                 // B comes after the whole of A's commit.

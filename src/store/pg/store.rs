@@ -64,7 +64,7 @@ use super::{PgError, PgOptions};
 ///     .quests(&world.quests)?
 ///     .seal();
 /// let (store, authority, committed) = tokio::task::spawn_blocking(move || {
-///     let committed = store.commit(sealed, &mut authority).map_err(|e| e.error);
+///     let committed = store.commit(sealed, &authority).map_err(|e| e.error);
 ///     (store, authority, committed)
 /// })
 /// .await?;
