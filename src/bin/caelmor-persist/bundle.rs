@@ -45,15 +45,26 @@ pub(crate) fn brief(summary: &Summary) -> String {
 pub(crate) fn verify(args: &VerifyArgs, out: &mut Out) -> CliResult<Outcome> {
     let key = key(args.key_file.as_deref())?;
     let (mut accepted, mut rejected) = (0usize, 0usize);
-    for path in &args.files {
-        match verified(path, key.as_ref()) {
+    let mut sources: Vec<(String, CliResult<Verified>)> = Vec::new();
+    if let (Some(url), Some(epoch)) = (&args.pg.url, args.pg.epoch) {
+        // A store that cannot be reached at all is the command's failure,
+        // not a rejected bundle.
+        let (name, result) = crate::pg::verified(url, args.pg.shard, epoch, key.as_ref())?;
+        sources.push((name, result));
+    }
+    let files = args
+        .files
+        .iter()
+        .map(|path| (shown(path), verified(path, key.as_ref())));
+    for (name, result) in sources.into_iter().chain(files) {
+        match result {
             Ok(v) => {
                 accepted += 1;
-                outln!(out, "ok        {}: {}", shown(path), brief(&v.summary));
+                outln!(out, "ok        {name}: {}", brief(&v.summary));
             }
             Err(failure) => {
                 rejected += 1;
-                outln!(out, "REJECTED  {}: {failure}", shown(path));
+                outln!(out, "REJECTED  {name}: {failure}");
             }
         }
     }
@@ -69,14 +80,20 @@ pub(crate) fn inspect(args: &InspectArgs, out: &mut Out) -> CliResult<Outcome> {
     let key = key(args.key_file.as_deref())?;
     // The bundle's bytes are dropped here: only the summary and the index
     // are kept while the report is written.
-    let result = verified(&args.file, key.as_ref());
+    let (name, result) = match (&args.file, &args.pg.url, args.pg.epoch) {
+        (Some(file), _, _) => (shown(file), verified(file, key.as_ref())),
+        (None, Some(url), Some(epoch)) => {
+            crate::pg::verified(url, args.pg.shard, epoch, key.as_ref())?
+        }
+        _ => crate::usage_error("inspect", "give a bundle file, or --pg URL --epoch N"),
+    };
     if args.json {
         let outcome = if result.is_ok() {
             Outcome::Success
         } else {
             Outcome::Rejected
         };
-        match write_json(out, args, key.is_some(), &result) {
+        match write_json(out, &name, args, key.is_some(), &result) {
             Ok(()) => outln!(out),
             // A closed pipe is recorded by `out` and is not the command's
             // failure; any other write error is reported by `out` too.
@@ -87,7 +104,15 @@ pub(crate) fn inspect(args: &InspectArgs, out: &mut Out) -> CliResult<Outcome> {
     }
     let v = result?;
     let s = &v.summary;
-    outln!(out, "file      {}", shown(&args.file));
+    outln!(
+        out,
+        "{}{name}",
+        if args.file.is_some() {
+            "file      "
+        } else {
+            "from      "
+        }
+    );
     outln!(
         out,
         "format    caelmor-persist bundle, format version {}",
@@ -141,13 +166,22 @@ pub(crate) fn inspect(args: &InspectArgs, out: &mut Out) -> CliResult<Outcome> {
 /// index took 1.8 GiB).
 fn write_json(
     out: &mut Out,
+    name: &str,
     args: &InspectArgs,
     keyed: bool,
     result: &CliResult<Verified>,
 ) -> Result<(), serde_json::Error> {
     let mut json = serde_json::Serializer::pretty(out);
     let mut map = (&mut json).serialize_map(None)?;
-    map.serialize_entry("file", &shown(&args.file))?;
+    // A file's path, or where in a database the epoch was read.
+    map.serialize_entry(
+        if args.file.is_some() {
+            "file"
+        } else {
+            "source"
+        },
+        name,
+    )?;
     match result {
         Ok(v) => {
             map.serialize_entry("accepted", &true)?;

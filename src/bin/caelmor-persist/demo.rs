@@ -5,7 +5,8 @@ use std::time::{Duration, Instant};
 
 use caelmor_persist::reference::{Item, Npc, Player, Quest, Reference, Shard, ShardSpec, Zone};
 use caelmor_persist::{
-    FileStore, FileStoreConfig, Restore, Save, ShardDir, ShardId, StoredEpoch, System,
+    Backend, FileStore, FileStoreConfig, Restore, Save, ShardDir, ShardId, Store, StoredEpoch,
+    System,
 };
 use indicatif::{HumanBytes, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
@@ -139,20 +140,58 @@ pub(crate) fn run(args: &DemoArgs, spec: ShardSpec, out: &mut Out) -> CliResult<
         config = config.key(read_key(path)?);
     }
     let shard = ShardId(args.shard);
+    let keyed = if config.is_keyed() {
+        " (keyed digests)"
+    } else {
+        ""
+    };
+    let t = Instant::now();
+    if let Some(url) = &args.pg {
+        // Without the postgres feature, main has refused --pg already.
+        let store = crate::pg::connect(url, shard, config)?;
+        // The location names the shard.
+        outln!(
+            out,
+            "caelmor-persist demo: {}{keyed}",
+            store.backend().location()
+        );
+        return session(
+            store,
+            t,
+            "one transaction: head swapped, epoch row and chunk rows inserted",
+            args,
+            spec,
+            out,
+        );
+    }
     let dir = ShardDir::of(&args.dir, shard);
     outln!(
         out,
-        "caelmor-persist demo: {shard} in {}{}",
-        shown(dir.path()),
-        if config.is_keyed() {
-            " (keyed digests)"
-        } else {
-            ""
-        }
+        "caelmor-persist demo: {shard} in {}{keyed}",
+        shown(dir.path())
     );
+    let store = FileStore::<Reference>::open_with(&args.dir, shard, config)?;
+    session(
+        store,
+        t,
+        "written, synced, linked, head record created",
+        args,
+        spec,
+        out,
+    )
+}
 
-    let t = Instant::now();
-    let mut store = FileStore::<Reference>::open_with(&args.dir, shard, config)?;
+/// The demo on an opened store: claim, generate, save, commit, load,
+/// restore, activate. `t` started when the store was being opened;
+/// `committed_how` says what the backend's commit did.
+fn session<B: Backend>(
+    mut store: Store<Reference, B>,
+    t: Instant,
+    committed_how: &str,
+    args: &DemoArgs,
+    spec: ShardSpec,
+    out: &mut Out,
+) -> CliResult<()> {
     let authority = store.claim()?;
     line(
         out,
@@ -219,7 +258,7 @@ pub(crate) fn run(args: &DemoArgs, spec: ShardSpec, out: &mut Out) -> CliResult<
         .commit(sealed, &authority)
         .map_err(|e| Failure::from(e.error))?;
     bar.finish_and_clear();
-    let file = store.dir().epoch_path(StoredEpoch {
+    let stored = store.backend().location_of(StoredEpoch {
         epoch: committed.epoch,
         fence: committed.fence,
     });
@@ -227,11 +266,7 @@ pub(crate) fn run(args: &DemoArgs, spec: ShardSpec, out: &mut Out) -> CliResult<
         out,
         "commit",
         t.elapsed(),
-        format!(
-            "{} → {} (written, synced, linked, head record created)",
-            committed.epoch,
-            shown(&file)
-        ),
+        format!("{} → {stored} ({committed_how})", committed.epoch),
     );
 
     let t = Instant::now();

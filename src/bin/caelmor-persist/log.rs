@@ -18,25 +18,25 @@ use crate::common::{Failure, chain, read_key, shard_dirs, shown, utc};
 use crate::out::{Out, outln};
 use crate::{CliResult, LogArgs, Outcome, SchemaArg};
 
-pub(crate) fn run(args: &LogArgs, out: &mut Out) -> CliResult<Outcome> {
+pub(crate) fn run(args: &LogArgs, dir: &Path, out: &mut Out) -> CliResult<Outcome> {
     let key = args.key_file.as_deref().map(read_key).transpose()?;
-    let meta = std::fs::metadata(&args.dir).map_err(|e| Failure::io("read", &args.dir, &e))?;
+    let meta = std::fs::metadata(dir).map_err(|e| Failure::io("read", dir, &e))?;
     if !meta.is_dir() {
         return Err(Failure::new(
             "E-IO",
-            format!("{} is not a directory", shown(&args.dir)),
+            format!("{} is not a directory", shown(dir)),
         ));
     }
-    let shards = if shard_of(&args.dir).is_some() {
-        vec![args.dir.clone()]
+    let shards = if shard_of(dir).is_some() {
+        vec![dir.to_path_buf()]
     } else {
-        shard_dirs(&args.dir)
+        shard_dirs(dir)
     };
     if shards.is_empty() {
         outln!(
             out,
             "{}: no epochs (not a shard directory, and no shard-<N> directories in it)",
-            shown(&args.dir)
+            shown(dir)
         );
         return Ok(Outcome::Success);
     }
@@ -62,10 +62,10 @@ pub(crate) fn run(args: &LogArgs, out: &mut Out) -> CliResult<Outcome> {
 }
 
 /// What the operator asked to check the files against.
-struct Check<'a> {
-    key: Option<&'a DigestKey>,
-    fingerprint: KeyFingerprint,
-    schema: Option<&'a SchemaArg>,
+pub(crate) struct Check<'a> {
+    pub(crate) key: Option<&'a DigestKey>,
+    pub(crate) fingerprint: KeyFingerprint,
+    pub(crate) schema: Option<&'a SchemaArg>,
 }
 
 /// The shard a `shard-<n>` directory holds.
@@ -79,7 +79,7 @@ fn shard_of(path: &Path) -> Option<ShardId> {
 
 /// A key fingerprint as a log line shows it: long enough to tell keys
 /// apart, short enough to read.
-fn short(fp: KeyFingerprint) -> String {
+pub(crate) fn short(fp: KeyFingerprint) -> String {
     let mut text = fp.to_string();
     if fp != KeyFingerprint::UNKEYED {
         text.truncate(16);
@@ -90,7 +90,7 @@ fn short(fp: KeyFingerprint) -> String {
 
 /// Why the shard's bundles cannot be checked with the key given, if they
 /// cannot: the head records the fingerprint of the shard's key.
-fn key_problem(head: &Head, check: &Check<'_>) -> Option<String> {
+pub(crate) fn key_problem(head: &Head, check: &Check<'_>) -> Option<String> {
     if head.key == check.fingerprint {
         return None;
     }
@@ -114,7 +114,7 @@ fn key_problem(head: &Head, check: &Check<'_>) -> Option<String> {
 }
 
 /// What one committed epoch's file turned out to be.
-enum Status {
+pub(crate) enum Status {
     Ok(Summary),
     /// Read, and refused by a rule of the format; or missing, or not the
     /// bundle the head committed.
@@ -132,7 +132,7 @@ enum Status {
 }
 
 impl Status {
-    fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         match self {
             Status::Ok(_) => "ok".to_owned(),
             Status::Damaged(why) => format!("DAMAGED E-STORE-DAMAGED: {why}"),
@@ -144,7 +144,7 @@ impl Status {
     }
 
     /// The code a store's load of this epoch fails with.
-    fn code(&self) -> &'static str {
+    pub(crate) fn code(&self) -> &'static str {
         match self {
             Status::Ok(_) => "ok",
             Status::Damaged(_) | Status::OtherShard(_) => "E-STORE-DAMAGED",
@@ -154,7 +154,7 @@ impl Status {
         }
     }
 
-    fn summary(&self) -> Option<&Summary> {
+    pub(crate) fn summary(&self) -> Option<&Summary> {
         match self {
             Status::Ok(s) | Status::OtherSchema(s, _) => Some(s),
             _ => None,
@@ -189,6 +189,20 @@ fn check_file(
         }
         Err(e) => return Status::Unreadable(e.code(), chain(&e)),
     };
+    check_bytes(&bytes, shard, stored, latest, head, check)
+}
+
+/// Checks one committed epoch's bytes, however they were read, as a store's
+/// load would: the latest must also be exactly the bundle the head
+/// committed.
+pub(crate) fn check_bytes(
+    bytes: &[u8],
+    shard: ShardId,
+    stored: StoredEpoch,
+    latest: Option<&EpochRecord>,
+    head: &Head,
+    check: &Check<'_>,
+) -> Status {
     if let Some(latest) = latest {
         let digest = bytes
             .len()
@@ -208,7 +222,7 @@ fn check_file(
     if let Some(key) = check.key {
         options = options.key(key.clone());
     }
-    match verify(&bytes, &options) {
+    match verify(bytes, &options) {
         Ok(verified) => match check.schema {
             Some(want)
                 if (
@@ -246,7 +260,7 @@ fn check_file(
             // The shard's key, and still no match: a bundle digested
             // without a key under a keyed shard is another key, not damage.
             if check.key.is_some()
-                && verify(&bytes, &VerifyOptions::new().expect_shard(shard)).is_ok()
+                && verify(bytes, &VerifyOptions::new().expect_shard(shard)).is_ok()
             {
                 return Status::OtherKey(format!(
                     "E-STORE-KEY: the bundle is unkeyed, the shard is keyed with {}",

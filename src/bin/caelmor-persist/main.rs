@@ -2,6 +2,9 @@
 //! check, inspect and list what was saved.
 //!
 //! Built with the `cli` feature: `cargo run --release --features cli -- demo`.
+//! With `postgres` as well (`--features cli,postgres`), every command also
+//! works on a PostgreSQL store with `--pg URL`; without it, `--pg` is a
+//! usage error that says how to build it.
 
 #![forbid(unsafe_code)]
 
@@ -10,6 +13,7 @@ mod common;
 mod demo;
 mod log;
 mod out;
+mod pg;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -70,12 +74,16 @@ enum Size {
 /// the same shard fails with E-STORE-CLAIMED.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  caelmor-persist demo\n  caelmor-persist demo --size large\n  caelmor-persist demo --dir /tmp/store --players 10 --items 50"
+    after_help = "Examples:\n  caelmor-persist demo\n  caelmor-persist demo --size large\n  caelmor-persist demo --dir /tmp/store --players 10 --items 50\n  caelmor-persist demo --pg postgresql://game@db.internal/caelmor"
 )]
 struct DemoArgs {
     /// The store's root directory; the shard lives in <DIR>/shard-<N>.
     #[arg(long, value_name = "DIR", default_value = "./caelmor-data")]
     dir: PathBuf,
+    /// Use the PostgreSQL database at URL instead of --dir (tables created
+    /// if absent; needs the tool built with the postgres feature).
+    #[arg(long, value_name = "URL", conflicts_with = "dir")]
+    pg: Option<String>,
     /// The shard to claim.
     #[arg(long, value_name = "N", default_value_t = 1)]
     shard: u64,
@@ -119,11 +127,18 @@ struct DemoArgs {
 /// Prints one line per file: `ok` with a summary, or `REJECTED` with the code
 /// and the reason. Exit status 0 only if every file is accepted.
 #[derive(Debug, Args)]
-#[command(after_help = "Example:\n  caelmor-persist verify ./caelmor-data/shard-1/*.cpb")]
+#[command(
+    after_help = "Examples:\n  caelmor-persist verify ./caelmor-data/shard-1/*.cpb\n  caelmor-persist verify --pg postgresql://game@db.internal/caelmor --epoch 3"
+)]
 struct VerifyArgs {
     /// Bundle files to check.
-    #[arg(value_name = "FILE", required = true)]
+    // Not `conflicts_with = "pg"`: clap would then waive `--epoch`'s
+    // requirement of --pg whenever a file is given. Both at once is refused
+    // in main.
+    #[arg(value_name = "FILE", required_unless_present = "pg")]
     files: Vec<PathBuf>,
+    #[command(flatten)]
+    pg: PgEpochArgs,
     /// Check digests with this key (32 raw bytes or 64 hex digits); bundles
     /// of a keyed store are rejected (E-DIGEST) without it.
     #[arg(long, value_name = "FILE")]
@@ -138,12 +153,17 @@ struct VerifyArgs {
 /// error line with its code and exit status 1.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  caelmor-persist inspect ./caelmor-data/shard-1/epoch-00000000000000000001.fence-00000000000000000001.cpb\n  caelmor-persist inspect --json --index FILE | jq .summary.epoch"
+    after_help = "Examples:\n  caelmor-persist inspect ./caelmor-data/shard-1/epoch-00000000000000000001.fence-00000000000000000001.cpb\n  caelmor-persist inspect --json --index FILE | jq .summary.epoch\n  caelmor-persist inspect --pg postgresql://game@db.internal/caelmor --shard 1 --epoch 3"
 )]
 struct InspectArgs {
     /// The bundle file.
-    #[arg(value_name = "FILE")]
-    file: PathBuf,
+    // Not `conflicts_with = "pg"`: clap would then waive `--epoch`'s
+    // requirement of --pg whenever a file is given. Both at once is refused
+    // in main.
+    #[arg(value_name = "FILE", required_unless_present = "pg")]
+    file: Option<PathBuf>,
+    #[command(flatten)]
+    pg: PgEpochArgs,
     /// Print JSON (for scripts) instead of text.
     #[arg(long)]
     json: bool,
@@ -175,12 +195,23 @@ struct InspectArgs {
 /// under another schema, as a migration leaves, is shown but not a problem).
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  caelmor-persist log ./caelmor-data/shard-1\n  caelmor-persist log --key-file shard.key --schema caelmor-reference:1 ./caelmor-data"
+    after_help = "Examples:\n  caelmor-persist log ./caelmor-data/shard-1\n  caelmor-persist log --key-file shard.key --schema caelmor-reference:1 ./caelmor-data\n  caelmor-persist log --pg postgresql://game@db.internal/caelmor"
 )]
 struct LogArgs {
     /// The shard directory, or a store root.
-    #[arg(value_name = "DIR")]
-    dir: PathBuf,
+    #[arg(value_name = "DIR", required_unless_present = "pg")]
+    dir: Option<PathBuf>,
+    /// List the shards of the PostgreSQL database at URL instead (nothing
+    /// is created, claimed or written; needs the tool built with the
+    /// postgres feature).
+    // Not `conflicts_with = "dir"`: clap would then waive `--shard`'s
+    // requirement of --pg whenever a directory is given. Both at once is
+    // refused in main.
+    #[arg(long, value_name = "URL")]
+    pg: Option<String>,
+    /// With --pg: only this shard [default: every shard in the database].
+    #[arg(long, value_name = "N", requires = "pg")]
+    shard: Option<u64>,
     /// Check digests with this key (32 raw bytes or 64 hex digits).
     #[arg(long, value_name = "FILE")]
     key_file: Option<PathBuf>,
@@ -188,6 +219,22 @@ struct LogArgs {
     /// caelmor-reference:1): an epoch written under another is OTHER SCHEMA.
     #[arg(long, value_name = "NAME:VERSION", value_parser = parse_schema)]
     schema: Option<SchemaArg>,
+}
+
+/// One committed epoch of a PostgreSQL store, for `verify` and `inspect`.
+#[derive(Debug, Args)]
+struct PgEpochArgs {
+    /// Read the epoch from the PostgreSQL database at URL instead of a file
+    /// (nothing is created, claimed or written; needs the tool built with
+    /// the postgres feature).
+    #[arg(id = "pg", long = "pg", value_name = "URL", requires = "epoch")]
+    url: Option<String>,
+    /// With --pg: the epoch.
+    #[arg(long, value_name = "N", requires = "pg")]
+    epoch: Option<u64>,
+    /// With --pg: the shard.
+    #[arg(long, value_name = "N", default_value_t = 1, requires = "pg")]
+    shard: u64,
 }
 
 /// A schema name and version, from `--schema NAME:VERSION`.
@@ -224,6 +271,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let (result, out) = match &cli.command {
         Command::Demo(args) => {
+            if args.pg.is_some() {
+                pg::available("demo");
+            }
             // Usage errors are found before anything is opened, claimed or
             // created.
             let spec = demo::spec(args).unwrap_or_else(|message| usage_error("demo", &message));
@@ -233,17 +283,46 @@ fn main() -> ExitCode {
         }
         // Each file's line as soon as it is checked.
         Command::Verify(args) => {
+            if args.pg.url.is_some() {
+                if !args.files.is_empty() {
+                    usage_error(
+                        "verify",
+                        "give bundle files, or --pg URL --epoch N, not both",
+                    );
+                }
+                pg::available("verify");
+            }
             let mut out = Out::eager();
             (bundle::verify(args, &mut out), out)
         }
         // Up to millions of index lines: written in large blocks.
         Command::Inspect(args) => {
+            if args.pg.url.is_some() {
+                if args.file.is_some() {
+                    usage_error(
+                        "inspect",
+                        "give a bundle file, or --pg URL --epoch N, not both",
+                    );
+                }
+                pg::available("inspect");
+            }
             let mut out = Out::buffered();
             (bundle::inspect(args, &mut out), out)
         }
         Command::Log(args) => {
             let mut out = Out::eager();
-            (log::run(args, &mut out), out)
+            let result = match (&args.pg, &args.dir) {
+                (Some(_), Some(_)) => {
+                    usage_error("log", "give a shard directory, or --pg URL, not both")
+                }
+                (Some(url), None) => {
+                    pg::available("log");
+                    pg::log(url, args, &mut out)
+                }
+                (None, Some(dir)) => log::run(args, dir, &mut out),
+                (None, None) => usage_error("log", "give a shard directory, or --pg URL"),
+            };
+            (result, out)
         }
     };
     // Standard output first, so that an error line comes after it.

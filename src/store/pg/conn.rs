@@ -170,12 +170,19 @@ impl PgBackend {
         (main, lock)
     }
 
-    /// Creates the tables if any is missing, serialised with every other
-    /// session doing the same (`CREATE TABLE IF NOT EXISTS` alone can fail
-    /// when two sessions race on the catalogue), and returns the schema the
-    /// head table lives in.
-    pub(super) fn ensure_tables(client: &mut Client) -> Result<String, postgres::Error> {
+    /// Creates the tables if any is missing (and `create` allows it),
+    /// serialised with every other session doing the same (`CREATE TABLE IF
+    /// NOT EXISTS` alone can fail when two sessions race on the catalogue),
+    /// and returns the schema the head table lives in; `None` if they are
+    /// missing and were not to be created.
+    pub(super) fn ensure_tables(
+        client: &mut Client,
+        create: bool,
+    ) -> Result<Option<String>, postgres::Error> {
         let exist: bool = client.query_one(sql::TABLES_EXIST, &[])?.get(0);
+        if !exist && !create {
+            return Ok(None);
+        }
         if !exist {
             let mut tx = client.transaction()?;
             let ddl_key = advisory_key("caelmor-persist 2026-12 table creation", &[]);
@@ -187,6 +194,6 @@ impl PgBackend {
             }
             tx.commit()?;
         }
-        Ok(client.query_one(sql::TABLE_SCHEMA, &[])?.get(0))
+        Ok(Some(client.query_one(sql::TABLE_SCHEMA, &[])?.get(0)))
     }
 }

@@ -33,6 +33,10 @@ pub enum PgError {
         /// What `COMMIT` returned.
         commit: postgres::Error,
     },
+    /// The backend's tables are not in the database (in the first schema of
+    /// the connection's `search_path`), and the options said not to create
+    /// them.
+    NoTables,
     /// A value that PostgreSQL's `int8` cannot hold: the backend stores
     /// shard ids as `int8`, so a shard id beyond `i64::MAX` is refused.
     OutOfRange {
@@ -53,6 +57,9 @@ impl fmt::Display for PgError {
             PgError::NotCommitted { .. } => f.write_str(
                 "COMMIT failed; the epoch was checked on a new connection: not committed",
             ),
+            PgError::NoTables => f.write_str(
+                "the tables caelmor_head, caelmor_epochs and caelmor_chunks are not there (in the connection's search_path)",
+            ),
             PgError::OutOfRange { what, value } => write!(
                 f,
                 "{what} {value} is beyond what PostgreSQL's int8 holds ({})",
@@ -68,7 +75,7 @@ impl std::error::Error for PgError {
             PgError::CommitUnknown { commit, .. } | PgError::NotCommitted { commit } => {
                 Some(commit)
             }
-            PgError::OutOfRange { .. } => None,
+            PgError::NoTables | PgError::OutOfRange { .. } => None,
         }
     }
 }

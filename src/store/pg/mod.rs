@@ -179,8 +179,13 @@ impl PgBackend {
         let mut client = Conn::session(&config).map_err(pg("connect to", &location))?;
         // Only here, never on a reconnection: tables that vanish under a
         // running store are an error, not a new empty shard.
-        let schema =
-            Self::ensure_tables(&mut client).map_err(pg("create the tables at", &location))?;
+        let schema = Self::ensure_tables(&mut client, options.create_tables)
+            .map_err(pg("create the tables at", &location))?
+            .ok_or_else(|| StoreError::Backend {
+                op: "find the tables at",
+                location: location.clone(),
+                source: Box::new(PgError::NoTables),
+            })?;
         let conn = Conn::prepare(client).map_err(pg("connect to", &location))?;
         let owner_key = advisory_key(
             "caelmor-persist 2026-12 shard owner lock",

@@ -68,6 +68,7 @@ pub struct PgOptions {
     pub(super) idle_in_transaction_timeout: Duration,
     pub(super) owner_lock: bool,
     pub(super) keepalives: Keepalives,
+    pub(super) create_tables: bool,
 }
 
 impl Default for PgOptions {
@@ -77,6 +78,7 @@ impl Default for PgOptions {
             idle_in_transaction_timeout: Duration::from_secs(10),
             owner_lock: true,
             keepalives: Keepalives::default(),
+            create_tables: true,
         }
     }
 }
@@ -127,6 +129,16 @@ impl PgOptions {
     #[must_use]
     pub fn keepalives(mut self, keepalives: Keepalives) -> Self {
         self.keepalives = keepalives;
+        self
+    }
+
+    /// Whether `connect` creates the tables when they are absent (default:
+    /// yes). Off, a database without them is refused with
+    /// [`PgError::NoTables`](super::PgError::NoTables) and nothing is
+    /// written: for read-only tools, and for roles without `CREATE`.
+    #[must_use]
+    pub fn create_tables(mut self, create: bool) -> Self {
+        self.create_tables = create;
         self
     }
 

@@ -36,6 +36,9 @@ CREATE TABLE IF NOT EXISTS caelmor_epochs (
     fence  int8  NOT NULL,
     len    int8  NOT NULL,
     digest bytea NOT NULL,
+    -- When the commit's transaction began, for operators (`log --pg`);
+    -- nothing the store decides depends on it.
+    committed_at timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (shard, epoch)
 );
 CREATE TABLE IF NOT EXISTS caelmor_chunks (
