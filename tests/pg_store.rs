@@ -742,6 +742,33 @@ fn servers_starting_together_create_the_tables_once() {
     }
 }
 
+#[test]
+fn a_reader_that_must_not_create_tables_refuses_a_database_without_them() {
+    let fresh = pg::PgServer::shared().fresh_database("no_tables");
+    let e = PgBackend::connect_with(
+        fresh.url(),
+        ShardId(1),
+        PgOptions::new().create_tables(false),
+    )
+    .unwrap_err();
+    assert_eq!(e.code(), "E-STORE-BACKEND", "{e}");
+    assert!(matches!(pg_error(&e), Some(PgError::NoTables)), "{e:?}");
+    let exists: bool = fresh
+        .connect()
+        .query_one("SELECT to_regclass('caelmor_head') IS NOT NULL", &[])
+        .unwrap()
+        .get(0);
+    assert!(!exists);
+    // Once they exist, it connects.
+    drop(PgStore::<Reference>::connect(fresh.url(), ShardId(1)).unwrap());
+    PgBackend::connect_with(
+        fresh.url(),
+        ShardId(1),
+        PgOptions::new().create_tables(false),
+    )
+    .expect("the tables are there");
+}
+
 // ---------------------------------------------------------------------------
 // A COMMIT whose answer is lost.
 
@@ -904,7 +931,19 @@ fn proxied(shard: ShardId) -> (proxy::Proxy, PgStore<Reference>) {
 }
 
 fn proxied_with(shard: ShardId, options: PgOptions) -> (proxy::Proxy, PgStore<Reference>) {
-    let config: postgres::Config = url().parse().unwrap();
+    let (p, conn) = proxy_in_front_of(&url());
+    let backend =
+        PgBackend::connect_with(&conn, shard, options).expect("connect through the proxy");
+    (
+        p,
+        PgStore::with_backend(backend, StoreConfig::new().retain(1 << 20)),
+    )
+}
+
+/// A proxy in front of the server `url` names, and a connection string
+/// through it.
+fn proxy_in_front_of(url: &str) -> (proxy::Proxy, String) {
+    let config: postgres::Config = url.parse().unwrap();
     let host = match &config.get_hosts()[0] {
         postgres::config::Host::Tcp(h) => h.clone(),
         postgres::config::Host::Unix(_) => panic!("the proxy needs a TCP server"),
@@ -920,12 +959,7 @@ fn proxied_with(shard: ShardId, options: PgOptions) -> (proxy::Proxy, PgStore<Re
     if let Some(pw) = config.get_password() {
         conn.push_str(&format!(" password='{}'", String::from_utf8_lossy(pw)));
     }
-    let backend =
-        PgBackend::connect_with(&conn, shard, options).expect("connect through the proxy");
-    (
-        p,
-        PgStore::with_backend(backend, StoreConfig::new().retain(1 << 20)),
-    )
+    (p, conn)
 }
 
 /// Epochs stored for `shard`, with their digests, read from the outside.
@@ -1099,7 +1133,7 @@ fn a_writer_frozen_mid_transaction_does_not_block_failover() {
 // ---------------------------------------------------------------------------
 // The server crashes in the middle of commits.
 
-const CRASHES: usize = 8;
+const CRASHES: usize = 12;
 
 /// A writer thread commits a four-chunk bundle after another; the server is
 /// stopped with `pg_ctl stop -m immediate` at a random moment of a commit,
@@ -1114,7 +1148,9 @@ fn server_crash_mid_commit_leaves_the_previous_or_the_new_epoch_whole() {
     let url = server.url();
     let (to_main, from_writer) = mpsc::channel::<Event>();
     let (to_writer, go) = mpsc::channel::<()>();
-    let writer_url = url.clone();
+    // The writer goes through a proxy, so that some crashes can be timed
+    // exactly at COMMIT.
+    let (proxy, writer_url) = proxy_in_front_of(&url);
     let writer = std::thread::spawn(move || {
         let mut store = PgStore::<Reference>::connect_with(
             &writer_url,
@@ -1168,10 +1204,11 @@ fn server_crash_mid_commit_leaves_the_previous_or_the_new_epoch_whole() {
     let mut restarts = Vec::new();
     let mut sealed_digests = std::collections::BTreeMap::<u64, String>::new();
     let mut took: Vec<Duration> = Vec::new();
+    let mut cuts = 0;
+    let mut moments: Vec<&str> = Vec::new();
     for crash in 0..CRASHES {
         // Let a few commits pass, timing them, then stop the server at a
-        // random moment of one: anywhere in it, or (every other crash) near
-        // its end, where COMMIT is.
+        // random moment of one.
         let mut committing = 0;
         let mut since = Instant::now();
         let failed = loop {
@@ -1185,18 +1222,46 @@ fn server_crash_mid_commit_leaves_the_previous_or_the_new_epoch_whole() {
                     sealed_digests.insert(e.get(), digest);
                     committing += 1;
                     if committing == 3 {
-                        let mut sorted = took.clone();
-                        sorted.sort();
-                        let typical = sorted[sorted.len() / 2].as_micros() as u64;
                         rng ^= rng << 13;
                         rng ^= rng >> 7;
                         rng ^= rng << 17;
-                        let at = if crash % 2 == 0 {
-                            rng % (typical * 11 / 10)
-                        } else {
-                            typical * 7 / 10 + rng % (typical * 4 / 10)
-                        };
-                        std::thread::sleep(Duration::from_micros(at));
+                        match crash % 4 {
+                            // At a random moment of the commit's
+                            // transaction (timed by the commits so far).
+                            0 | 1 => {
+                                let mut sorted = took.clone();
+                                sorted.sort();
+                                let typical = sorted[sorted.len() / 2].as_micros() as u64;
+                                let at = if crash % 4 == 0 {
+                                    rng % (typical * 11 / 10)
+                                } else {
+                                    typical * 7 / 10 + rng % (typical * 4 / 10)
+                                };
+                                std::thread::sleep(Duration::from_micros(at));
+                                moments.push("in the transaction (timed)");
+                            }
+                            // At COMMIT: the proxy passes it on and holds
+                            // back the answer (or swallows it), and the
+                            // server is stopped before the client hears.
+                            m => {
+                                proxy.arm(if m == 2 {
+                                    proxy::Cut::AfterForwarding
+                                } else {
+                                    proxy::Cut::Swallowing
+                                });
+                                let t = Instant::now();
+                                while proxy.cuts() == cuts {
+                                    assert!(t.elapsed() < Duration::from_secs(60), "no COMMIT");
+                                    std::thread::sleep(Duration::from_micros(200));
+                                }
+                                cuts += 1;
+                                moments.push(if m == 2 {
+                                    "at COMMIT, received by the server"
+                                } else {
+                                    "at COMMIT, never received"
+                                });
+                            }
+                        }
                         server.stop_immediate();
                     }
                 }
@@ -1220,7 +1285,8 @@ fn server_crash_mid_commit_leaves_the_previous_or_the_new_epoch_whole() {
         }
         *tally
             .entry(format!(
-                "{kind:?}, {}",
+                "{}: {kind:?}, {}",
+                moments[crash],
                 if latest == acked {
                     "previous epoch"
                 } else {
