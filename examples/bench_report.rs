@@ -11,8 +11,8 @@
 //! cargo run --release --example bench_report                 # the full report (large shard)
 //! cargo run --release --example bench_report -- --quick      # medium shard, fewer iterations
 //! cargo run --release --example bench_report -- --dir /mnt/x # where the files go
-//! cargo run --release --features postgres --example bench_report             # + PgStore rows
-//! cargo run --release --features postgres --example bench_report -- --pg-only # only those
+//! cargo run --release --features reference,postgres --example bench_report             # + PgStore rows
+//! cargo run --release --features reference,postgres --example bench_report -- --pg-only # only those
 //! ```
 //!
 //! Heap is measured with a counting global allocator: the peak of live bytes
