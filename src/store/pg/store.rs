@@ -44,9 +44,11 @@ use super::{PgError, PgOptions};
 /// # fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
 /// # let rt = tokio::runtime::Builder::new_current_thread().build()?;
 /// # rt.block_on(async {
+/// use std::sync::{Arc, Mutex};
+///
 /// let url = "postgresql://game@db.internal/caelmor".to_owned();
 /// // Connect, claim and load on a blocking thread, never on the runtime's.
-/// let (mut store, mut authority, latest) = tokio::task::spawn_blocking(move || {
+/// let (store, authority, latest) = tokio::task::spawn_blocking(move || {
 ///     let mut store = PgStore::<Reference>::connect(&url, ShardId(1))?;
 ///     let authority = store.claim()?;
 ///     let latest = store.load_latest()?;
@@ -54,7 +56,11 @@ use super::{PgError, PgOptions};
 /// })
 /// .await??;
 /// # let _ = latest;
-/// // … run the world; to save, seal on any thread, commit on a blocking one:
+/// // The authority is shared (commit takes `&ServerAuthority`); the store
+/// // is used only on the blocking pool.
+/// let (store, authority) = (Arc::new(Mutex::new(store)), Arc::new(authority));
+/// // … run the world; to save, seal on the game task, commit on a blocking
+/// // thread:
 /// let world = ShardSpec::small().generate(7);
 /// let sealed = Save::begin(&authority)
 ///     .players(&world.players)?
@@ -63,17 +69,20 @@ use super::{PgError, PgOptions};
 ///     .items(&world.items)?
 ///     .quests(&world.quests)?
 ///     .seal();
-/// let (store, authority, committed) = tokio::task::spawn_blocking(move || {
-///     let committed = store.commit(sealed, &authority).map_err(|e| e.error);
-///     (store, authority, committed)
+/// let (s, a) = (Arc::clone(&store), Arc::clone(&authority));
+/// let committed = tokio::task::spawn_blocking(move || {
+///     let mut store = s.lock().expect("not poisoned");
+///     store.commit(sealed, &a).map_err(|e| e.error)
 /// })
-/// .await?;
-/// println!("committed {}", committed?.epoch);
-/// # drop((store, authority));
+/// .await??;
+/// println!("committed {}", committed.epoch);
 /// # Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
 /// # })
 /// # }
 /// ```
+///
+/// `examples/async_server.rs` is the whole pattern, on a `FileStore`; a
+/// `PgStore` is used the same way.
 ///
 /// A long-lived alternative is one persistence thread that owns the store
 /// and receives sealed bundles over a channel.
@@ -90,7 +99,7 @@ use super::{PgError, PgOptions};
 ///     ShardId(1),
 ///     config,
 /// )?;
-/// let mut authority = store.claim()?; // E-STORE-CLAIMED while another server owns it
+/// let authority = store.claim()?; // E-STORE-CLAIMED while another server owns it
 /// let latest = store.load_latest()?; // verified in full, or an error — never an older epoch
 /// # Ok::<(), caelmor_persist::StoreError>(())
 /// ```
