@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use crate::format::DigestKey;
 use crate::ids::{Epoch, Fence, ShardId};
 use crate::schema::Schema;
+use crate::shape::Shape;
 
 static NEXT_MINT: AtomicU64 = AtomicU64::new(1);
 
@@ -54,6 +55,11 @@ pub struct ServerAuthority<S: Schema> {
     pub(crate) fence: Fence,
     pub(crate) next_epoch: Epoch,
     pub(crate) key: Option<DigestKey>,
+    /// The shapes of the schema's record types, traced when the store
+    /// claimed the shard, which refuses a schema it cannot trace: every
+    /// bundle this authority seals carries them, and `Save::begin` needs
+    /// no fallible step.
+    pub(crate) shapes: [&'static Shape; 5],
     /// The newest fence the minting store has seen for the shard.
     current: Arc<AtomicU64>,
     _schema: PhantomData<fn() -> S>,
@@ -62,13 +68,14 @@ pub struct ServerAuthority<S: Schema> {
 impl<S: Schema> ServerAuthority<S> {
     /// Mints an authority for a store whose latest committed epoch is
     /// `latest`. Only stores call this, from `claim`; `current` is the
-    /// store's view of the shard's newest fence.
+    /// store's view of the shard's newest fence, `shapes` the schema's.
     pub(crate) fn mint(
         store: u64,
         shard: ShardId,
         fence: Fence,
         latest: Option<Epoch>,
         key: Option<DigestKey>,
+        shapes: [&'static Shape; 5],
         current: Arc<AtomicU64>,
     ) -> Self {
         Self {
@@ -80,6 +87,7 @@ impl<S: Schema> ServerAuthority<S> {
             // store refuses it with `E-STORE-EXHAUSTED`.
             next_epoch: Epoch::after(latest).unwrap_or(Epoch(u64::MAX)),
             key,
+            shapes,
             current,
             _schema: PhantomData,
         }

@@ -148,7 +148,7 @@ mod rejection;
 mod restore;
 mod save;
 mod schema;
-mod shape;
+pub mod shape;
 mod state;
 mod store;
 mod system;

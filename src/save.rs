@@ -184,13 +184,13 @@ impl<S: Schema> Save<S, Start> {
     /// the next one free to use it.
     #[must_use]
     pub fn begin(authority: &ServerAuthority<S>) -> Self {
-        let header = Header {
-            shard: authority.shard,
-            epoch: authority.next_epoch,
-            fence: authority.fence,
-            schema_name: S::NAME.to_owned(),
-            schema_version: S::VERSION,
-        };
+        let header = Header::new(
+            authority.shard,
+            authority.next_epoch,
+            authority.fence,
+            (S::NAME, S::VERSION),
+            authority.shapes,
+        );
         Save {
             writer: BundleWriter::begin(&header),
             store: authority.store,

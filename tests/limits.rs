@@ -259,6 +259,9 @@ fn deep_bundle(
     let header = Header {
         schema_name: Deep::NAME.to_owned(),
         schema_version: Deep::VERSION,
+        shapes: caelmor_persist::shape::schema_shapes::<Deep>()
+            .expect("the deep schema traces")
+            .map(|s| s.to_bytes()),
         ..Header::reference()
     };
     let section = |system, index: Vec<u8>, payload: Vec<u8>| {

@@ -11,6 +11,7 @@ use crate::ids::{Epoch, Fence, ShardId};
 use crate::rejection::Rejection;
 use crate::save::Sealed;
 use crate::schema::Schema;
+use crate::shape::{ShapeMismatch, Untraceable};
 
 /// Why a store refused or failed. [`StoreError::code`] gives the stable
 /// code, which every message also starts with.
@@ -77,9 +78,9 @@ pub enum StoreError {
         /// The newest epoch found.
         newest: Epoch,
     },
-    /// The latest epoch was written under another schema (name, version or
-    /// record shapes): a changed record type, not damage. Migrate it
-    /// explicitly.
+    /// The latest epoch was written under another schema name or version:
+    /// a changed schema, not damage. Bring it forward with an explicit
+    /// [migration](crate::migrate).
     #[error(
         "E-STORE-SCHEMA: {epoch} was written with schema {found_name:?} v{found_version}, this store reads {expected_name:?} v{expected_version}"
     )]
@@ -95,6 +96,32 @@ pub enum StoreError {
         /// The schema version the bundle declares.
         found_version: u32,
     },
+    /// The latest epoch was written under the same schema name and
+    /// version, by a record type of another shape: a record type changed
+    /// without a migration (and without a new `VERSION`), not damage. Same
+    /// code as [`SchemaMismatch`](StoreError::SchemaMismatch): the schema
+    /// the epoch was written under is not the one the store reads. Bring it
+    /// forward with an explicit [migration](crate::migrate) from a schema
+    /// holding the old record types.
+    #[error(
+        "E-STORE-SCHEMA: {epoch} was written with schema {schema_name:?} v{schema_version}, but not by this store's record types: {mismatch}"
+    )]
+    ShapeMismatch {
+        /// The epoch.
+        epoch: Epoch,
+        /// The schema name, the same in the bundle and the store.
+        schema_name: String,
+        /// The schema version, the same in the bundle and the store.
+        schema_version: u32,
+        /// Which system's record type differs (the first, in
+        /// [`System::ORDER`](crate::System::ORDER)), both fingerprints, and
+        /// the first difference.
+        mismatch: ShapeMismatch,
+    },
+    /// A record type of the schema cannot be traced, so no bundle of it
+    /// could be checked: refused before anything is written or read.
+    #[error("E-SHAPE-UNTRACEABLE: {0}")]
+    Untraceable(Untraceable),
     /// The shard is keyed with another key than this store's, or keyed
     /// where the store is not, or the reverse.
     #[error("E-STORE-KEY: the shard's digest key is {shard}, this store's is {store}")]
@@ -201,7 +228,10 @@ impl StoreError {
             StoreError::Exhausted => "E-STORE-EXHAUSTED",
             StoreError::Damaged { .. } => "E-STORE-DAMAGED",
             StoreError::HeadMissing { .. } => "E-STORE-HEAD",
-            StoreError::SchemaMismatch { .. } => "E-STORE-SCHEMA",
+            StoreError::SchemaMismatch { .. } | StoreError::ShapeMismatch { .. } => {
+                "E-STORE-SCHEMA"
+            }
+            StoreError::Untraceable(_) => "E-SHAPE-UNTRACEABLE",
             StoreError::KeyMismatch { .. } => "E-STORE-KEY",
             StoreError::NotClaimed { .. } => "E-STORE-UNCLAIMED",
             StoreError::Contended { .. } => "E-STORE-CONTENDED",

@@ -42,6 +42,7 @@ use crate::ids::{Epoch, Fence, ShardId};
 use crate::rejection::Rejection;
 use crate::save::Sealed;
 use crate::schema::Schema;
+use crate::shape::{self, Shape};
 use crate::verify::{VerifyOptions, verify};
 
 /// How a [`Store`] is set up: its digest key, how many epochs it keeps, and
@@ -357,13 +358,20 @@ impl<S: Schema, B: Backend> Store<S, B> {
     /// compare-and-swap, which supersedes every earlier authority. Bundles
     /// left behind by superseded writers are removed.
     ///
+    /// The schema's record types are traced first (once per process): a
+    /// schema whose shapes cannot be fingerprinted could write no bundle
+    /// that a reader can check, so it is refused before anything is locked
+    /// or written, and a claim's authority always seals.
+    ///
     /// # Errors
+    /// `E-SHAPE-UNTRACEABLE` naming the system, record type and reason;
     /// `E-STORE-CLAIMED` while another owner holds the lock; `E-STORE-KEY`
     /// if the shard is keyed otherwise; `E-STORE-HEAD` if the shard's head
     /// is lost although epochs remain; `E-STORE-EXHAUSTED` at the last
     /// fence; `E-STORE-CONTENDED` if other writers kept changing the head;
     /// a backend error.
     pub fn claim(&mut self) -> Result<ServerAuthority<S>, StoreError> {
+        let shapes = shapes_of::<S>()?;
         self.backend.lock()?;
         for _ in 0..CLAIM_ATTEMPTS {
             let head = self.backend.head()?;
@@ -392,6 +400,7 @@ impl<S: Schema, B: Backend> Store<S, B> {
                     next.fence,
                     next.latest.map(|l| l.epoch),
                     self.config.key.clone(),
+                    shapes,
                     Arc::clone(&self.current),
                 ));
             }
@@ -566,8 +575,12 @@ impl<S: Schema, B: Backend> Store<S, B> {
     /// `E-STORE-DAMAGED` naming the epoch if its bundle is missing, is not
     /// the one committed, or fails verification — never an older epoch
     /// instead; `E-STORE-HEAD` if the head is lost while epochs remain;
-    /// `E-STORE-SCHEMA` if the latest was written under another schema;
-    /// `E-STORE-KEY` if the shard is keyed otherwise; a backend error.
+    /// `E-STORE-SCHEMA` if the latest was written under another schema —
+    /// another name or version, or a record type of another shape, with
+    /// the first difference (bring it forward with
+    /// [`migrate`](Store::migrate)); `E-STORE-KEY` if the shard is keyed
+    /// otherwise; `E-SHAPE-UNTRACEABLE` if a record type of `S` cannot be
+    /// traced; a backend error.
     pub fn load_latest(&self) -> Result<Option<Loaded<S>>, StoreError> {
         let Some(head) = self.head()? else {
             self.headless()?;
@@ -577,19 +590,34 @@ impl<S: Schema, B: Backend> Store<S, B> {
         let Some(latest) = head.latest else {
             return Ok(None);
         };
-        let bytes = self.read_committed(&latest)?;
-        let options =
-            VerifyOptions::for_schema::<S>(self.shard(), latest.epoch, self.config.key.as_ref());
-        let opened = typed_reader::read::<S>(&bytes, &options).map_err(|rejection| {
-            self.refused(
+        let opened = self.read_latest_as::<S>(&latest)?;
+        Ok(Some(Loaded::new(opened, self.id, head.fence)))
+    }
+
+    /// The head's latest epoch, read and verified in full as a bundle of
+    /// schema `R`: the store's own schema for a load, the old one for a
+    /// migration.
+    pub(crate) fn read_latest_as<R: Schema>(
+        &self,
+        latest: &EpochRecord,
+    ) -> Result<typed_reader::Opened<R>, StoreError> {
+        let shapes = shapes_of::<R>()?;
+        let bytes = self.read_committed(latest)?;
+        let options = VerifyOptions::for_schema::<R>(
+            shapes,
+            self.shard(),
+            latest.epoch,
+            self.config.key.as_ref(),
+        );
+        typed_reader::read::<R>(&bytes, &options).map_err(|rejection| {
+            self.refused::<R>(
                 StoredEpoch {
                     epoch: latest.epoch,
                     fence: latest.fence,
                 },
                 rejection,
             )
-        })?;
-        Ok(Some(Loaded::new(opened, self.id, head.fence)))
+        })
     }
 
     /// The head's latest epoch's bytes, checked to be those committed.
@@ -628,8 +656,9 @@ impl<S: Schema, B: Backend> Store<S, B> {
     }
 
     /// A rejection of a stored bundle, named for what it is: another
-    /// schema is not damage.
-    fn refused(&self, stored: StoredEpoch, rejection: Rejection) -> StoreError {
+    /// schema, or a changed record type, is not damage.
+    /// `R` is the schema it was read as.
+    fn refused<R: Schema>(&self, stored: StoredEpoch, rejection: Rejection) -> StoreError {
         let epoch = stored.epoch;
         match rejection {
             Rejection::SchemaMismatch {
@@ -644,6 +673,14 @@ impl<S: Schema, B: Backend> Store<S, B> {
                 found_name,
                 found_version,
             },
+            // Reached only once the name and version matched (rule 9).
+            Rejection::ShapeMismatch(mismatch) => StoreError::ShapeMismatch {
+                epoch,
+                schema_name: R::NAME.to_owned(),
+                schema_version: R::VERSION,
+                mismatch,
+            },
+            Rejection::Untraceable(untraceable) => StoreError::Untraceable(untraceable),
             rejection => StoreError::Damaged {
                 location: self.backend.location_of(stored),
                 epoch,
@@ -690,9 +727,14 @@ impl<S: Schema, B: Backend> Store<S, B> {
         }
         match verify(&bytes, &options) {
             Ok(verified) => Ok(Some(StoredBundle::new(bytes, verified))),
-            Err(rejection) => Err(self.refused(stored, rejection)),
+            Err(rejection) => Err(self.refused::<S>(stored, rejection)),
         }
     }
+}
+
+/// The shapes of `R`'s record types, or `E-SHAPE-UNTRACEABLE`.
+fn shapes_of<R: Schema>() -> Result<[&'static Shape; 5], StoreError> {
+    shape::traced::<R>().map_err(StoreError::Untraceable)
 }
 
 /// Which of the stored epochs are committed, oldest first: every epoch up
