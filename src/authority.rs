@@ -20,6 +20,19 @@ pub(crate) fn unique_token() -> u64 {
     NEXT_MINT.fetch_add(1, Ordering::Relaxed)
 }
 
+/// What a save's bundle is sealed for: the store that will commit it, the
+/// shard, epoch and fence its header names, and the key of its digest.
+/// [`Save::begin`](crate::Save::begin) takes it from an authority; a
+/// migration's intermediate hop, from the save it continues.
+#[derive(Clone, Debug)]
+pub(crate) struct Origin {
+    pub(crate) store: u64,
+    pub(crate) shard: ShardId,
+    pub(crate) epoch: Epoch,
+    pub(crate) fence: Fence,
+    pub(crate) key: Option<DigestKey>,
+}
+
 /// Proof that this server holds a store's claim on a shard.
 ///
 /// Only [`Store::claim`](crate::Store::claim) mints one: the type has
@@ -100,6 +113,17 @@ impl<S: Schema> ServerAuthority<S> {
     #[must_use]
     pub fn is_current(&self) -> bool {
         self.current.load(Ordering::Acquire) <= self.fence.0
+    }
+
+    /// Where its next save goes.
+    pub(crate) fn origin(&self) -> Origin {
+        Origin {
+            store: self.store,
+            shard: self.shard,
+            epoch: self.next_epoch,
+            fence: self.fence,
+            key: self.key.clone(),
+        }
     }
 
     /// Records that `epoch` was committed under this authority: the next

@@ -69,6 +69,14 @@
 //! process the shard's authority. [`MemStore`] keeps the same contract in
 //! memory, for tests and examples.
 //!
+//! ## Changing a record type
+//!
+//! Every bundle carries the [shapes](shape) of the record types that wrote
+//! it: an epoch written under another schema, or by a changed record type,
+//! is refused with `E-STORE-SCHEMA` and the first difference, never
+//! misread, and is brought forward by an explicit, typed
+//! [migration](migrate) in the canon's order. The guide is in [`migrate`].
+//!
 //! ## Cores
 //!
 //! A save step with a large section (16 Ki records or more) runs its checks
@@ -143,6 +151,7 @@ mod check;
 pub mod format;
 pub mod gate;
 mod ids;
+pub mod migrate;
 mod parallel;
 mod rejection;
 mod restore;

@@ -594,6 +594,47 @@ impl<S: Schema, B: Backend> Store<S, B> {
         Ok(Some(Loaded::new(opened, self.id, head.fence)))
     }
 
+    /// The latest committed epoch, read and verified in full as a bundle of
+    /// schema `Old`, for a migration by `authority` into this store's
+    /// schema; `None` for a shard that has never committed.
+    ///
+    /// Restore's provenance, for the same reason (Stage 21.2 §9.6): only the
+    /// shard's current server migrates, so the authority must be this
+    /// store's, its fence the head's, and still current; and it migrates
+    /// only the latest epoch, the one its next save follows.
+    pub(crate) fn latest_for_migration<Old: Schema>(
+        &self,
+        authority: &ServerAuthority<S>,
+    ) -> Result<Option<typed_reader::Opened<Old>>, StoreError> {
+        if authority.store != self.id {
+            return Err(StoreError::ForeignAuthority);
+        }
+        let head = self.head()?.ok_or_else(|| StoreError::NotClaimed {
+            location: self.backend.location(),
+        })?;
+        self.check_key(&head)?;
+        if authority.fence != head.fence || !authority.is_current() {
+            return Err(StoreError::Fenced {
+                current: head.fence.max(self.fence()),
+                found: authority.fence,
+            });
+        }
+        let Some(latest) = head.latest else {
+            return Ok(None);
+        };
+        // Always so for a current authority (its claim saw the head, and
+        // only it has committed since); checked, because a migration that
+        // sealed another epoch would only be refused at the commit.
+        let next = latest.epoch.next().ok_or(StoreError::Exhausted)?;
+        if authority.next_epoch != next {
+            return Err(StoreError::EpochNotNext {
+                expected: next,
+                found: authority.next_epoch,
+            });
+        }
+        self.read_latest_as::<Old>(&latest).map(Some)
+    }
+
     /// The head's latest epoch, read and verified in full as a bundle of
     /// schema `R`: the store's own schema for a load, the old one for a
     /// migration.
