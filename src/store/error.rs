@@ -104,7 +104,9 @@ pub enum StoreError {
     /// forward with an explicit [migration](crate::migrate) from a schema
     /// holding the old record types.
     #[error(
-        "E-STORE-SCHEMA: {epoch} was written with schema {schema_name:?} v{schema_version}, but not by this store's record types: {mismatch}"
+        "E-STORE-SCHEMA: {epoch} was written with schema {schema_name:?} v{schema_version}, but its {} records by another record type than this store's: {}",
+        .mismatch.system(),
+        .mismatch.difference()
     )]
     ShapeMismatch {
         /// The epoch.
