@@ -412,18 +412,35 @@ fn a_version_bump_alone_is_still_e_store_schema() {
             StoreError::SchemaMismatch {
                 found_version: 1,
                 expected_version: 2,
+                shapes: None,
                 ..
             }
         ),
         "{refused}"
     );
-    // A version bump and a changed shape: the version is named first.
+    assert_eq!(
+        refused.to_string(),
+        "E-STORE-SCHEMA: epoch#1 was written with schema \"issue-13\" v1, this store reads \
+         \"issue-13\" v2"
+    );
+    // A version bump and a changed shape: the version is named first, and
+    // what changed with it.
     let mut store = FileStore::<WidenedV2>::open(dir.path(), SHARD).unwrap();
     let _authority = store.claim().unwrap();
     let refused = store.load_latest().unwrap_err();
-    assert!(
-        matches!(refused, StoreError::SchemaMismatch { .. }),
-        "{refused}"
+    let StoreError::SchemaMismatch {
+        shapes: Some(changed),
+        ..
+    } = &refused
+    else {
+        panic!("{refused}");
+    };
+    assert_eq!(changed.system(), System::Player);
+    assert_eq!(
+        refused.to_string(),
+        "E-STORE-SCHEMA: epoch#1 was written with schema \"issue-13\" v1, this store reads \
+         \"issue-13\" v2; its player records were written by another record type: \
+         Player.gold: was u32, now u64"
     );
 }
 

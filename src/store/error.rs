@@ -82,7 +82,8 @@ pub enum StoreError {
     /// a changed schema, not damage. Bring it forward with an explicit
     /// [migration](crate::migrate).
     #[error(
-        "E-STORE-SCHEMA: {epoch} was written with schema {found_name:?} v{found_version}, this store reads {expected_name:?} v{expected_version}"
+        "E-STORE-SCHEMA: {epoch} was written with schema {found_name:?} v{found_version}, this store reads {expected_name:?} v{expected_version}{}",
+        also(.shapes)
     )]
     SchemaMismatch {
         /// The epoch.
@@ -95,6 +96,10 @@ pub enum StoreError {
         found_name: String,
         /// The schema version the bundle declares.
         found_version: u32,
+        /// What changed besides the name or version: the first record type
+        /// (in [`System::ORDER`](crate::System::ORDER)) whose shape differs
+        /// from the one the epoch carries, if any.
+        shapes: Option<ShapeMismatch>,
     },
     /// The latest epoch was written under the same schema name and
     /// version, by a record type of another shape: a record type changed
@@ -206,6 +211,18 @@ pub enum StoreError {
         /// The backend's error.
         source: Box<dyn std::error::Error + Send + Sync>,
     },
+}
+
+/// `; its player records were written by another record type: …`, or
+/// nothing.
+fn also(shapes: &Option<ShapeMismatch>) -> String {
+    shapes.as_ref().map_or_else(String::new, |m| {
+        format!(
+            "; its {} records were written by another record type: {}",
+            m.system(),
+            m.difference()
+        )
+    })
 }
 
 fn io_code(error: &std::io::Error) -> &'static str {

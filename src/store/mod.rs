@@ -36,13 +36,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::authority::{ServerAuthority, unique_token};
-use crate::format::{DIGEST_LEN, DigestKey, typed_reader};
+use crate::format::{DIGEST_LEN, DigestKey, reader, typed_reader};
 use crate::gate::Committable;
 use crate::ids::{Epoch, Fence, ShardId};
 use crate::rejection::Rejection;
 use crate::save::Sealed;
 use crate::schema::Schema;
-use crate::shape::{self, Shape};
+use crate::shape::{self, Shape, ShapeMismatch};
+use crate::system::System;
 use crate::verify::{VerifyOptions, verify};
 
 /// How a [`Store`] is set up: its digest key, how many epochs it keeps, and
@@ -657,6 +658,7 @@ impl<S: Schema, B: Backend> Store<S, B> {
                     fence: latest.fence,
                 },
                 rejection,
+                &bytes,
             )
         })
     }
@@ -697,9 +699,14 @@ impl<S: Schema, B: Backend> Store<S, B> {
     }
 
     /// A rejection of a stored bundle, named for what it is: another
-    /// schema, or a changed record type, is not damage.
-    /// `R` is the schema it was read as.
-    fn refused<R: Schema>(&self, stored: StoredEpoch, rejection: Rejection) -> StoreError {
+    /// schema, or a changed record type, is not damage. `R` is the schema
+    /// it was read as, `bytes` the bundle.
+    fn refused<R: Schema>(
+        &self,
+        stored: StoredEpoch,
+        rejection: Rejection,
+        bytes: &[u8],
+    ) -> StoreError {
         let epoch = stored.epoch;
         match rejection {
             Rejection::SchemaMismatch {
@@ -713,6 +720,7 @@ impl<S: Schema, B: Backend> Store<S, B> {
                 expected_version,
                 found_name,
                 found_version,
+                shapes: first_shape_change::<R>(bytes),
             },
             // Reached only once the name and version matched (rule 9).
             Rejection::ShapeMismatch(mismatch) => StoreError::ShapeMismatch {
@@ -768,9 +776,23 @@ impl<S: Schema, B: Backend> Store<S, B> {
         }
         match verify(&bytes, &options) {
             Ok(verified) => Ok(Some(StoredBundle::new(bytes, verified))),
-            Err(rejection) => Err(self.refused::<S>(stored, rejection)),
+            Err(rejection) => Err(self.refused::<S>(stored, rejection, &bytes)),
         }
     }
+}
+
+/// The first record type of `R`, in [`System::ORDER`], whose shape
+/// differs from the one `bytes` carry: what changed besides a schema's name
+/// or version. For bytes that passed rules 1 to 5 of the format.
+fn first_shape_change<R: Schema>(bytes: &[u8]) -> Option<ShapeMismatch> {
+    let header = reader::header_of(bytes)?;
+    let found = reader::shapes(&header).ok()?;
+    let expected = shape::traced::<R>().ok()?;
+    System::ORDER
+        .into_iter()
+        .zip(&found)
+        .zip(expected)
+        .find_map(|((system, found), expected)| ShapeMismatch::between(system, found, expected))
 }
 
 /// The shapes of `R`'s record types, or `E-SHAPE-UNTRACEABLE`.

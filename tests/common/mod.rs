@@ -931,6 +931,7 @@ pub fn load_as(
             expected_version,
             found_name,
             found_version,
+            ..
         }) => {
             assert_eq!(at, epoch);
             Err(Rejection::SchemaMismatch {
