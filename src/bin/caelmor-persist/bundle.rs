@@ -127,6 +127,18 @@ pub(crate) fn inspect(args: &InspectArgs) -> CliResult<Outcome> {
             section.system, section.records, section.bytes, section.payload_bytes
         );
     }
+    // The record types that wrote it: what a server's record types must
+    // match to load it, and what a migration from it starts from.
+    println!();
+    println!("  {:<8} {:<16}  record type", "shape", "fingerprint");
+    for (section, shape) in s.sections.iter().zip(&v.shapes) {
+        let fingerprint = shape.fingerprint().to_string();
+        println!(
+            "  {:<8} {:<16}  {shape}",
+            section.system,
+            &fingerprint[..16]
+        );
+    }
     if args.index {
         println!();
         print_index(&v.index);
