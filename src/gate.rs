@@ -47,6 +47,14 @@ pub(crate) mod sealed {
         label = "a gate of the chain"
     )]
     pub trait Opens<S, G> {}
+    /// [`Opens`] for the gates of a migration from `Old` to `New`: a trait
+    /// of their own, so that they stay out of the "other types implement"
+    /// lists of the save and restore chains' errors.
+    #[diagnostic::on_unimplemented(
+        message = "the migration chain is closed: `{Self}` cannot be given a step outside caelmor-persist",
+        label = "a gate of the migration chain"
+    )]
+    pub trait Migrates<Old, New, G> {}
 }
 
 /// Names one gate in [`sealed::Opens`].
@@ -676,16 +684,16 @@ what_next!(
 );
 /// The state at which `.players(..)` is a migration's next step (and where `.run(..)` and `.via(..)` may be called).
 pub trait MigrateStepPlayers<Old: Schema, New: Schema>:
-    crate::state::State + sealed::Opens<(Old, New), tags::MigratePlayers>
+    crate::state::State + sealed::Migrates<Old, New, tags::MigratePlayers>
 {
 }
 impl<Old: Schema, New: Schema> MigrateStepPlayers<Old, New> for Start {}
-impl<Old: Schema, New: Schema> sealed::Opens<(Old, New), tags::MigratePlayers> for Start {}
+impl<Old: Schema, New: Schema> sealed::Migrates<Old, New, tags::MigratePlayers> for Start {}
 impl<Old: Schema, New: Schema> MigrateStepPlayers<Old, New> for PlayerDone where
     Migrate<Old, New, PlayerDone>: MigrateAtPlayerDone<(Old, New)>
 {
 }
-impl<Old: Schema, New: Schema> sealed::Opens<(Old, New), tags::MigratePlayers> for PlayerDone where
+impl<Old: Schema, New: Schema> sealed::Migrates<Old, New, tags::MigratePlayers> for PlayerDone where
     Migrate<Old, New, PlayerDone>: MigrateAtPlayerDone<(Old, New)>
 {
 }
@@ -693,7 +701,7 @@ impl<Old: Schema, New: Schema> MigrateStepPlayers<Old, New> for WorldDone where
     Migrate<Old, New, WorldDone>: MigrateAtWorldDone<(Old, New)>
 {
 }
-impl<Old: Schema, New: Schema> sealed::Opens<(Old, New), tags::MigratePlayers> for WorldDone where
+impl<Old: Schema, New: Schema> sealed::Migrates<Old, New, tags::MigratePlayers> for WorldDone where
     Migrate<Old, New, WorldDone>: MigrateAtWorldDone<(Old, New)>
 {
 }
@@ -701,7 +709,7 @@ impl<Old: Schema, New: Schema> MigrateStepPlayers<Old, New> for NpcDone where
     Migrate<Old, New, NpcDone>: MigrateAtNpcDone<(Old, New)>
 {
 }
-impl<Old: Schema, New: Schema> sealed::Opens<(Old, New), tags::MigratePlayers> for NpcDone where
+impl<Old: Schema, New: Schema> sealed::Migrates<Old, New, tags::MigratePlayers> for NpcDone where
     Migrate<Old, New, NpcDone>: MigrateAtNpcDone<(Old, New)>
 {
 }
@@ -709,7 +717,7 @@ impl<Old: Schema, New: Schema> MigrateStepPlayers<Old, New> for ItemDone where
     Migrate<Old, New, ItemDone>: MigrateAtItemDone<(Old, New)>
 {
 }
-impl<Old: Schema, New: Schema> sealed::Opens<(Old, New), tags::MigratePlayers> for ItemDone where
+impl<Old: Schema, New: Schema> sealed::Migrates<Old, New, tags::MigratePlayers> for ItemDone where
     Migrate<Old, New, ItemDone>: MigrateAtItemDone<(Old, New)>
 {
 }
@@ -717,22 +725,22 @@ impl<Old: Schema, New: Schema> MigrateStepPlayers<Old, New> for QuestDone where
     Migrate<Old, New, QuestDone>: MigrateAtQuestDone<(Old, New)>
 {
 }
-impl<Old: Schema, New: Schema> sealed::Opens<(Old, New), tags::MigratePlayers> for QuestDone where
+impl<Old: Schema, New: Schema> sealed::Migrates<Old, New, tags::MigratePlayers> for QuestDone where
     Migrate<Old, New, QuestDone>: MigrateAtQuestDone<(Old, New)>
 {
 }
 /// The state at which `.world(..)` is a migration's next step.
 pub trait MigrateStepWorld<Old: Schema, New: Schema>:
-    crate::state::State + sealed::Opens<(Old, New), tags::MigrateWorld>
+    crate::state::State + sealed::Migrates<Old, New, tags::MigrateWorld>
 {
 }
 impl<Old: Schema, New: Schema> MigrateStepWorld<Old, New> for PlayerDone {}
-impl<Old: Schema, New: Schema> sealed::Opens<(Old, New), tags::MigrateWorld> for PlayerDone {}
+impl<Old: Schema, New: Schema> sealed::Migrates<Old, New, tags::MigrateWorld> for PlayerDone {}
 impl<Old: Schema, New: Schema> MigrateStepWorld<Old, New> for Start where
     Migrate<Old, New, Start>: MigrateAtStart<(Old, New)>
 {
 }
-impl<Old: Schema, New: Schema> sealed::Opens<(Old, New), tags::MigrateWorld> for Start where
+impl<Old: Schema, New: Schema> sealed::Migrates<Old, New, tags::MigrateWorld> for Start where
     Migrate<Old, New, Start>: MigrateAtStart<(Old, New)>
 {
 }
@@ -740,7 +748,7 @@ impl<Old: Schema, New: Schema> MigrateStepWorld<Old, New> for WorldDone where
     Migrate<Old, New, WorldDone>: MigrateAtWorldDone<(Old, New)>
 {
 }
-impl<Old: Schema, New: Schema> sealed::Opens<(Old, New), tags::MigrateWorld> for WorldDone where
+impl<Old: Schema, New: Schema> sealed::Migrates<Old, New, tags::MigrateWorld> for WorldDone where
     Migrate<Old, New, WorldDone>: MigrateAtWorldDone<(Old, New)>
 {
 }
@@ -748,7 +756,7 @@ impl<Old: Schema, New: Schema> MigrateStepWorld<Old, New> for NpcDone where
     Migrate<Old, New, NpcDone>: MigrateAtNpcDone<(Old, New)>
 {
 }
-impl<Old: Schema, New: Schema> sealed::Opens<(Old, New), tags::MigrateWorld> for NpcDone where
+impl<Old: Schema, New: Schema> sealed::Migrates<Old, New, tags::MigrateWorld> for NpcDone where
     Migrate<Old, New, NpcDone>: MigrateAtNpcDone<(Old, New)>
 {
 }
@@ -756,7 +764,7 @@ impl<Old: Schema, New: Schema> MigrateStepWorld<Old, New> for ItemDone where
     Migrate<Old, New, ItemDone>: MigrateAtItemDone<(Old, New)>
 {
 }
-impl<Old: Schema, New: Schema> sealed::Opens<(Old, New), tags::MigrateWorld> for ItemDone where
+impl<Old: Schema, New: Schema> sealed::Migrates<Old, New, tags::MigrateWorld> for ItemDone where
     Migrate<Old, New, ItemDone>: MigrateAtItemDone<(Old, New)>
 {
 }
@@ -764,22 +772,22 @@ impl<Old: Schema, New: Schema> MigrateStepWorld<Old, New> for QuestDone where
     Migrate<Old, New, QuestDone>: MigrateAtQuestDone<(Old, New)>
 {
 }
-impl<Old: Schema, New: Schema> sealed::Opens<(Old, New), tags::MigrateWorld> for QuestDone where
+impl<Old: Schema, New: Schema> sealed::Migrates<Old, New, tags::MigrateWorld> for QuestDone where
     Migrate<Old, New, QuestDone>: MigrateAtQuestDone<(Old, New)>
 {
 }
 /// The state at which `.npcs(..)` is a migration's next step.
 pub trait MigrateStepNpcs<Old: Schema, New: Schema>:
-    crate::state::State + sealed::Opens<(Old, New), tags::MigrateNpcs>
+    crate::state::State + sealed::Migrates<Old, New, tags::MigrateNpcs>
 {
 }
 impl<Old: Schema, New: Schema> MigrateStepNpcs<Old, New> for WorldDone {}
-impl<Old: Schema, New: Schema> sealed::Opens<(Old, New), tags::MigrateNpcs> for WorldDone {}
+impl<Old: Schema, New: Schema> sealed::Migrates<Old, New, tags::MigrateNpcs> for WorldDone {}
 impl<Old: Schema, New: Schema> MigrateStepNpcs<Old, New> for Start where
     Migrate<Old, New, Start>: MigrateAtStart<(Old, New)>
 {
 }
-impl<Old: Schema, New: Schema> sealed::Opens<(Old, New), tags::MigrateNpcs> for Start where
+impl<Old: Schema, New: Schema> sealed::Migrates<Old, New, tags::MigrateNpcs> for Start where
     Migrate<Old, New, Start>: MigrateAtStart<(Old, New)>
 {
 }
@@ -787,7 +795,7 @@ impl<Old: Schema, New: Schema> MigrateStepNpcs<Old, New> for PlayerDone where
     Migrate<Old, New, PlayerDone>: MigrateAtPlayerDone<(Old, New)>
 {
 }
-impl<Old: Schema, New: Schema> sealed::Opens<(Old, New), tags::MigrateNpcs> for PlayerDone where
+impl<Old: Schema, New: Schema> sealed::Migrates<Old, New, tags::MigrateNpcs> for PlayerDone where
     Migrate<Old, New, PlayerDone>: MigrateAtPlayerDone<(Old, New)>
 {
 }
@@ -795,7 +803,7 @@ impl<Old: Schema, New: Schema> MigrateStepNpcs<Old, New> for NpcDone where
     Migrate<Old, New, NpcDone>: MigrateAtNpcDone<(Old, New)>
 {
 }
-impl<Old: Schema, New: Schema> sealed::Opens<(Old, New), tags::MigrateNpcs> for NpcDone where
+impl<Old: Schema, New: Schema> sealed::Migrates<Old, New, tags::MigrateNpcs> for NpcDone where
     Migrate<Old, New, NpcDone>: MigrateAtNpcDone<(Old, New)>
 {
 }
@@ -803,7 +811,7 @@ impl<Old: Schema, New: Schema> MigrateStepNpcs<Old, New> for ItemDone where
     Migrate<Old, New, ItemDone>: MigrateAtItemDone<(Old, New)>
 {
 }
-impl<Old: Schema, New: Schema> sealed::Opens<(Old, New), tags::MigrateNpcs> for ItemDone where
+impl<Old: Schema, New: Schema> sealed::Migrates<Old, New, tags::MigrateNpcs> for ItemDone where
     Migrate<Old, New, ItemDone>: MigrateAtItemDone<(Old, New)>
 {
 }
@@ -811,22 +819,22 @@ impl<Old: Schema, New: Schema> MigrateStepNpcs<Old, New> for QuestDone where
     Migrate<Old, New, QuestDone>: MigrateAtQuestDone<(Old, New)>
 {
 }
-impl<Old: Schema, New: Schema> sealed::Opens<(Old, New), tags::MigrateNpcs> for QuestDone where
+impl<Old: Schema, New: Schema> sealed::Migrates<Old, New, tags::MigrateNpcs> for QuestDone where
     Migrate<Old, New, QuestDone>: MigrateAtQuestDone<(Old, New)>
 {
 }
 /// The state at which `.items(..)` is a migration's next step.
 pub trait MigrateStepItems<Old: Schema, New: Schema>:
-    crate::state::State + sealed::Opens<(Old, New), tags::MigrateItems>
+    crate::state::State + sealed::Migrates<Old, New, tags::MigrateItems>
 {
 }
 impl<Old: Schema, New: Schema> MigrateStepItems<Old, New> for NpcDone {}
-impl<Old: Schema, New: Schema> sealed::Opens<(Old, New), tags::MigrateItems> for NpcDone {}
+impl<Old: Schema, New: Schema> sealed::Migrates<Old, New, tags::MigrateItems> for NpcDone {}
 impl<Old: Schema, New: Schema> MigrateStepItems<Old, New> for Start where
     Migrate<Old, New, Start>: MigrateAtStart<(Old, New)>
 {
 }
-impl<Old: Schema, New: Schema> sealed::Opens<(Old, New), tags::MigrateItems> for Start where
+impl<Old: Schema, New: Schema> sealed::Migrates<Old, New, tags::MigrateItems> for Start where
     Migrate<Old, New, Start>: MigrateAtStart<(Old, New)>
 {
 }
@@ -834,7 +842,7 @@ impl<Old: Schema, New: Schema> MigrateStepItems<Old, New> for PlayerDone where
     Migrate<Old, New, PlayerDone>: MigrateAtPlayerDone<(Old, New)>
 {
 }
-impl<Old: Schema, New: Schema> sealed::Opens<(Old, New), tags::MigrateItems> for PlayerDone where
+impl<Old: Schema, New: Schema> sealed::Migrates<Old, New, tags::MigrateItems> for PlayerDone where
     Migrate<Old, New, PlayerDone>: MigrateAtPlayerDone<(Old, New)>
 {
 }
@@ -842,7 +850,7 @@ impl<Old: Schema, New: Schema> MigrateStepItems<Old, New> for WorldDone where
     Migrate<Old, New, WorldDone>: MigrateAtWorldDone<(Old, New)>
 {
 }
-impl<Old: Schema, New: Schema> sealed::Opens<(Old, New), tags::MigrateItems> for WorldDone where
+impl<Old: Schema, New: Schema> sealed::Migrates<Old, New, tags::MigrateItems> for WorldDone where
     Migrate<Old, New, WorldDone>: MigrateAtWorldDone<(Old, New)>
 {
 }
@@ -850,7 +858,7 @@ impl<Old: Schema, New: Schema> MigrateStepItems<Old, New> for ItemDone where
     Migrate<Old, New, ItemDone>: MigrateAtItemDone<(Old, New)>
 {
 }
-impl<Old: Schema, New: Schema> sealed::Opens<(Old, New), tags::MigrateItems> for ItemDone where
+impl<Old: Schema, New: Schema> sealed::Migrates<Old, New, tags::MigrateItems> for ItemDone where
     Migrate<Old, New, ItemDone>: MigrateAtItemDone<(Old, New)>
 {
 }
@@ -858,22 +866,22 @@ impl<Old: Schema, New: Schema> MigrateStepItems<Old, New> for QuestDone where
     Migrate<Old, New, QuestDone>: MigrateAtQuestDone<(Old, New)>
 {
 }
-impl<Old: Schema, New: Schema> sealed::Opens<(Old, New), tags::MigrateItems> for QuestDone where
+impl<Old: Schema, New: Schema> sealed::Migrates<Old, New, tags::MigrateItems> for QuestDone where
     Migrate<Old, New, QuestDone>: MigrateAtQuestDone<(Old, New)>
 {
 }
 /// The state at which `.quests(..)` is a migration's next step.
 pub trait MigrateStepQuests<Old: Schema, New: Schema>:
-    crate::state::State + sealed::Opens<(Old, New), tags::MigrateQuests>
+    crate::state::State + sealed::Migrates<Old, New, tags::MigrateQuests>
 {
 }
 impl<Old: Schema, New: Schema> MigrateStepQuests<Old, New> for ItemDone {}
-impl<Old: Schema, New: Schema> sealed::Opens<(Old, New), tags::MigrateQuests> for ItemDone {}
+impl<Old: Schema, New: Schema> sealed::Migrates<Old, New, tags::MigrateQuests> for ItemDone {}
 impl<Old: Schema, New: Schema> MigrateStepQuests<Old, New> for Start where
     Migrate<Old, New, Start>: MigrateAtStart<(Old, New)>
 {
 }
-impl<Old: Schema, New: Schema> sealed::Opens<(Old, New), tags::MigrateQuests> for Start where
+impl<Old: Schema, New: Schema> sealed::Migrates<Old, New, tags::MigrateQuests> for Start where
     Migrate<Old, New, Start>: MigrateAtStart<(Old, New)>
 {
 }
@@ -881,7 +889,7 @@ impl<Old: Schema, New: Schema> MigrateStepQuests<Old, New> for PlayerDone where
     Migrate<Old, New, PlayerDone>: MigrateAtPlayerDone<(Old, New)>
 {
 }
-impl<Old: Schema, New: Schema> sealed::Opens<(Old, New), tags::MigrateQuests> for PlayerDone where
+impl<Old: Schema, New: Schema> sealed::Migrates<Old, New, tags::MigrateQuests> for PlayerDone where
     Migrate<Old, New, PlayerDone>: MigrateAtPlayerDone<(Old, New)>
 {
 }
@@ -889,7 +897,7 @@ impl<Old: Schema, New: Schema> MigrateStepQuests<Old, New> for WorldDone where
     Migrate<Old, New, WorldDone>: MigrateAtWorldDone<(Old, New)>
 {
 }
-impl<Old: Schema, New: Schema> sealed::Opens<(Old, New), tags::MigrateQuests> for WorldDone where
+impl<Old: Schema, New: Schema> sealed::Migrates<Old, New, tags::MigrateQuests> for WorldDone where
     Migrate<Old, New, WorldDone>: MigrateAtWorldDone<(Old, New)>
 {
 }
@@ -897,7 +905,7 @@ impl<Old: Schema, New: Schema> MigrateStepQuests<Old, New> for NpcDone where
     Migrate<Old, New, NpcDone>: MigrateAtNpcDone<(Old, New)>
 {
 }
-impl<Old: Schema, New: Schema> sealed::Opens<(Old, New), tags::MigrateQuests> for NpcDone where
+impl<Old: Schema, New: Schema> sealed::Migrates<Old, New, tags::MigrateQuests> for NpcDone where
     Migrate<Old, New, NpcDone>: MigrateAtNpcDone<(Old, New)>
 {
 }
@@ -905,22 +913,22 @@ impl<Old: Schema, New: Schema> MigrateStepQuests<Old, New> for QuestDone where
     Migrate<Old, New, QuestDone>: MigrateAtQuestDone<(Old, New)>
 {
 }
-impl<Old: Schema, New: Schema> sealed::Opens<(Old, New), tags::MigrateQuests> for QuestDone where
+impl<Old: Schema, New: Schema> sealed::Migrates<Old, New, tags::MigrateQuests> for QuestDone where
     Migrate<Old, New, QuestDone>: MigrateAtQuestDone<(Old, New)>
 {
 }
 /// The state at which `.seal()` is a migration's next step.
 pub trait MigrateStepSeal<Old: Schema, New: Schema>:
-    crate::state::State + sealed::Opens<(Old, New), tags::MigrateSeal>
+    crate::state::State + sealed::Migrates<Old, New, tags::MigrateSeal>
 {
 }
 impl<Old: Schema, New: Schema> MigrateStepSeal<Old, New> for QuestDone {}
-impl<Old: Schema, New: Schema> sealed::Opens<(Old, New), tags::MigrateSeal> for QuestDone {}
+impl<Old: Schema, New: Schema> sealed::Migrates<Old, New, tags::MigrateSeal> for QuestDone {}
 impl<Old: Schema, New: Schema> MigrateStepSeal<Old, New> for Start where
     Migrate<Old, New, Start>: MigrateAtStart<(Old, New)>
 {
 }
-impl<Old: Schema, New: Schema> sealed::Opens<(Old, New), tags::MigrateSeal> for Start where
+impl<Old: Schema, New: Schema> sealed::Migrates<Old, New, tags::MigrateSeal> for Start where
     Migrate<Old, New, Start>: MigrateAtStart<(Old, New)>
 {
 }
@@ -928,7 +936,7 @@ impl<Old: Schema, New: Schema> MigrateStepSeal<Old, New> for PlayerDone where
     Migrate<Old, New, PlayerDone>: MigrateAtPlayerDone<(Old, New)>
 {
 }
-impl<Old: Schema, New: Schema> sealed::Opens<(Old, New), tags::MigrateSeal> for PlayerDone where
+impl<Old: Schema, New: Schema> sealed::Migrates<Old, New, tags::MigrateSeal> for PlayerDone where
     Migrate<Old, New, PlayerDone>: MigrateAtPlayerDone<(Old, New)>
 {
 }
@@ -936,7 +944,7 @@ impl<Old: Schema, New: Schema> MigrateStepSeal<Old, New> for WorldDone where
     Migrate<Old, New, WorldDone>: MigrateAtWorldDone<(Old, New)>
 {
 }
-impl<Old: Schema, New: Schema> sealed::Opens<(Old, New), tags::MigrateSeal> for WorldDone where
+impl<Old: Schema, New: Schema> sealed::Migrates<Old, New, tags::MigrateSeal> for WorldDone where
     Migrate<Old, New, WorldDone>: MigrateAtWorldDone<(Old, New)>
 {
 }
@@ -944,7 +952,7 @@ impl<Old: Schema, New: Schema> MigrateStepSeal<Old, New> for NpcDone where
     Migrate<Old, New, NpcDone>: MigrateAtNpcDone<(Old, New)>
 {
 }
-impl<Old: Schema, New: Schema> sealed::Opens<(Old, New), tags::MigrateSeal> for NpcDone where
+impl<Old: Schema, New: Schema> sealed::Migrates<Old, New, tags::MigrateSeal> for NpcDone where
     Migrate<Old, New, NpcDone>: MigrateAtNpcDone<(Old, New)>
 {
 }
@@ -952,34 +960,7 @@ impl<Old: Schema, New: Schema> MigrateStepSeal<Old, New> for ItemDone where
     Migrate<Old, New, ItemDone>: MigrateAtItemDone<(Old, New)>
 {
 }
-impl<Old: Schema, New: Schema> sealed::Opens<(Old, New), tags::MigrateSeal> for ItemDone where
+impl<Old: Schema, New: Schema> sealed::Migrates<Old, New, tags::MigrateSeal> for ItemDone where
     Migrate<Old, New, ItemDone>: MigrateAtItemDone<(Old, New)>
-{
-}
-
-// Committing a migration that is not sealed: never, and the compiler says
-// which step is next (the impls of `Committable` are in `migrate`).
-impl<Old: Schema, New: Schema> sealed::Opens<New, tags::Commit> for Migrate<Old, New, Start> where
-    Migrate<Old, New, Start>: MigrateAtStart<(Old, New)>
-{
-}
-impl<Old: Schema, New: Schema> sealed::Opens<New, tags::Commit> for Migrate<Old, New, PlayerDone> where
-    Migrate<Old, New, PlayerDone>: MigrateAtPlayerDone<(Old, New)>
-{
-}
-impl<Old: Schema, New: Schema> sealed::Opens<New, tags::Commit> for Migrate<Old, New, WorldDone> where
-    Migrate<Old, New, WorldDone>: MigrateAtWorldDone<(Old, New)>
-{
-}
-impl<Old: Schema, New: Schema> sealed::Opens<New, tags::Commit> for Migrate<Old, New, NpcDone> where
-    Migrate<Old, New, NpcDone>: MigrateAtNpcDone<(Old, New)>
-{
-}
-impl<Old: Schema, New: Schema> sealed::Opens<New, tags::Commit> for Migrate<Old, New, ItemDone> where
-    Migrate<Old, New, ItemDone>: MigrateAtItemDone<(Old, New)>
-{
-}
-impl<Old: Schema, New: Schema> sealed::Opens<New, tags::Commit> for Migrate<Old, New, QuestDone> where
-    Migrate<Old, New, QuestDone>: MigrateAtQuestDone<(Old, New)>
 {
 }

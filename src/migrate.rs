@@ -943,28 +943,3 @@ impl<Old: Schema, New: Schema, St: State> Migrate<Old, New, St> {
         self.save.advance::<QuestDone>().seal()
     }
 }
-
-// A migration is never committable, only the `Sealed` bundle it ends in.
-// These impls exist only so that the compiler's error names the next step
-// (see `gate`); their where-clauses can never hold.
-impl<Old: Schema, New: Schema, St: State> gate::sealed::Sealed for Migrate<Old, New, St> {}
-macro_rules! not_committable {
-    ($state:ident, $at:ident) => {
-        #[diagnostic::do_not_recommend]
-        impl<Old: Schema, New: Schema> gate::Committable<New> for Migrate<Old, New, $state>
-        where
-            Migrate<Old, New, $state>: gate::$at<(Old, New)>,
-        {
-            fn into_sealed(self) -> Sealed<New> {
-                // The where-clause never holds, so this is never called.
-                <Migrate<Old, New, $state> as gate::$at<(Old, New)>>::absurd()
-            }
-        }
-    };
-}
-not_committable!(Start, MigrateAtStart);
-not_committable!(PlayerDone, MigrateAtPlayerDone);
-not_committable!(WorldDone, MigrateAtWorldDone);
-not_committable!(NpcDone, MigrateAtNpcDone);
-not_committable!(ItemDone, MigrateAtItemDone);
-not_committable!(QuestDone, MigrateAtQuestDone);
