@@ -2,8 +2,9 @@
 //! the crate's own words, naming the next legal step.
 //!
 //! A method that exists on one state only fails with E0599 ("no method named
-//! …"), whose text cannot be customised. So every step of both chains — and
-//! the terminal calls, committing a save and activating a restore — is
+//! …"), whose text cannot be customised. So every step of the save, restore
+//! and migration chains — and the terminal calls, committing a save and
+//! activating a restore — is
 //! defined on every state and bounded by a gate trait. The ready state
 //! implements the gate; every other state implements it only under a bound
 //! nobody can satisfy, a "what next" trait of that state whose

@@ -290,7 +290,9 @@ pub fn verify(bytes: &[u8], options: &VerifyOptions) -> Result<Verified, Rejecti
 }
 
 /// Checks a bundle against every rule of the format, as the typed restore
-/// does — [`verify`]'s rules, the expectations, and then every record of
+/// does — [`verify`]'s rules, the expectations (schema name and version,
+/// then each record type's shape: `E-SHAPE` names the system and the first
+/// difference, before any record is decoded), and then every record of
 /// schema `S` decoded canonically and checked against the structural index
 /// — and returns what it holds. The records are dropped: this is
 /// inspection, never a way to restore (only a store's
@@ -298,7 +300,8 @@ pub fn verify(bytes: &[u8], options: &VerifyOptions) -> Result<Verified, Rejecti
 ///
 /// # Errors
 /// The first rule that fails, in the order of the [format
-/// specification](crate::format).
+/// specification](crate::format); `E-SHAPE-UNTRACEABLE` if a record type
+/// of `S` cannot be traced.
 ///
 /// ```
 /// use caelmor_persist::{verify_as, MemStore, Save, ShardId, VerifyOptions};
