@@ -201,8 +201,11 @@
 //! **Shapes.** A header's shapes are read as byte strings no longer than
 //! the bytes that hold them, and each is decoded within the bounds listed
 //! under [Record shapes](#record-shapes): at most 1 MiB, 16 384 nodes and
-//! 128 levels, with every count checked against the bytes left before
-//! anything is reserved for it.
+//! 128 levels. A count of fields, variants or items is refused when it is
+//! larger than the bytes left, and reserves ahead of decoding no more items
+//! than the nodes still allowed, nor more than [`RESERVE_PER_BYTE`] bytes
+//! of memory per byte left; a refused reservation is skipped. A decoded
+//! shape costs at most about 1 MiB (16 384 nodes).
 //!
 //! Neither limit changes what a valid bundle written by this crate's save
 //! chain decodes to, for records nested no deeper than [`MAX_DEPTH`]; both
