@@ -594,3 +594,58 @@ fn the_same_epoch_and_the_same_hops_give_the_same_bytes() {
         "canonical order, whatever the mapping's"
     );
 }
+
+/// A schema whose player type cannot be traced (an untagged enum, which
+/// postcard cannot read either).
+mod odd {
+    use caelmor_persist::{PlayerId, PlayerRecord, Schema};
+    use serde::{Deserialize, Serialize};
+
+    #[derive(Serialize, Deserialize)]
+    #[serde(untagged)]
+    pub enum Gold {
+        Coins(u32),
+        Note(String),
+    }
+
+    #[derive(Serialize, Deserialize)]
+    pub struct Player {
+        pub id: PlayerId,
+        pub gold: Gold,
+    }
+
+    impl PlayerRecord for Player {
+        fn id(&self) -> PlayerId {
+            self.id
+        }
+    }
+
+    pub struct Odd;
+    impl Schema for Odd {
+        const NAME: &'static str = "caelmor-frozen";
+        const VERSION: u32 = 1;
+        type Player = Player;
+        type World = super::v1::Zone;
+        type Npc = super::v1::Npc;
+        type Item = super::v1::Item;
+        type Quest = super::v1::Quest;
+    }
+}
+
+#[test]
+fn an_old_schema_that_cannot_be_traced_is_refused_before_anything_is_read() {
+    let (store, authority) = shard_at_v1::<v2::Frozen>();
+    let refused = store.migrate::<odd::Odd>(&authority).unwrap_err();
+    assert_eq!(refused.code(), "E-SHAPE-UNTRACEABLE", "{refused}");
+    let MigrateError::Untraceable(untraceable) = &refused else {
+        panic!("{refused}");
+    };
+    assert_eq!(untraceable.system(), System::Player);
+    assert!(
+        refused
+            .to_string()
+            .starts_with("E-SHAPE-UNTRACEABLE: the player record type: cannot fingerprint"),
+        "{refused}"
+    );
+    assert_eq!(store.latest_epoch().unwrap(), Some(Epoch(1)));
+}
