@@ -35,6 +35,98 @@ use caelmor_persist::reference::{Shard, ShardSpec};
 use caelmor_persist::{VerifyOptions, verify};
 
 // ---------------------------------------------------------------------------
+// A v2 of the reference schema, for the migration row (issue 13).
+// ---------------------------------------------------------------------------
+
+/// The reference schema with a trivial change: the player's `currency` is
+/// now `gold`. The other four record types are the reference ones.
+mod v2 {
+    use caelmor_persist::migrate::{Migration, Unmappable};
+    use caelmor_persist::reference::{self, Item, Npc, Position, Quest, Reference, Stats, Zone};
+    use caelmor_persist::{PlayerId, PlayerRecord, Schema};
+    use serde::{Deserialize, Serialize};
+
+    #[derive(Serialize, Deserialize)]
+    pub struct Player {
+        id: PlayerId,
+        name: String,
+        level: u16,
+        stats: Stats,
+        gold: u64,
+        last_zone: u64,
+        last_position: Position,
+    }
+
+    impl PlayerRecord for Player {
+        fn id(&self) -> PlayerId {
+            self.id
+        }
+    }
+
+    pub struct ReferenceV2;
+
+    impl Schema for ReferenceV2 {
+        const NAME: &'static str = Reference::NAME;
+        const VERSION: u32 = 2;
+        type Player = Player;
+        type World = Zone;
+        type Npc = Npc;
+        type Item = Item;
+        type Quest = Quest;
+    }
+
+    /// Renames the field; moves everything else.
+    pub struct Rename;
+
+    impl Migration<Reference, ReferenceV2> for Rename {
+        fn players(&mut self, old: Vec<reference::Player>) -> Result<Vec<Player>, Unmappable> {
+            Ok(old
+                .into_iter()
+                .map(|p| Player {
+                    id: p.id,
+                    name: p.name,
+                    level: p.level,
+                    stats: p.stats,
+                    gold: p.currency,
+                    last_zone: p.last_zone,
+                    last_position: p.last_position,
+                })
+                .collect())
+        }
+        fn world(&mut self, old: Vec<Zone>, _: &[Player]) -> Result<Vec<Zone>, Unmappable> {
+            Ok(old)
+        }
+        fn npcs(
+            &mut self,
+            old: Vec<Npc>,
+            _: &[Player],
+            _: &[Zone],
+        ) -> Result<Vec<Npc>, Unmappable> {
+            Ok(old)
+        }
+        fn items(
+            &mut self,
+            old: Vec<Item>,
+            _: &[Player],
+            _: &[Zone],
+            _: &[Npc],
+        ) -> Result<Vec<Item>, Unmappable> {
+            Ok(old)
+        }
+        fn quests(
+            &mut self,
+            old: Vec<Quest>,
+            _: &[Player],
+            _: &[Zone],
+            _: &[Npc],
+            _: &[Item],
+        ) -> Result<Vec<Quest>, Unmappable> {
+            Ok(old)
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
 // Peak live heap.
 // ---------------------------------------------------------------------------
 
@@ -382,6 +474,88 @@ fn main() {
         measured: ratio(commit_pair[0], commit_pair[1]),
         limit: 1.15,
         note: String::new(),
+    });
+
+    // --- Migration (issue 13) -------------------------------------------
+    // The large shard committed under the reference schema, migrated to a
+    // v2 of it with a trivial change (a player field renamed): the old
+    // epoch loaded and verified in full as v1, each section mapped (moved)
+    // and saved as v2, sealed. Not committed, so that every iteration
+    // migrates the same epoch. Against a load (open) followed by a seal of
+    // the same shard, each dropping the records it decoded, as a migration
+    // does.
+    let migrate_shard = caelmor_persist::MemBackend::new(support::SHARD);
+    {
+        let mut v1 =
+            caelmor_persist::Store::<caelmor_persist::reference::Reference, _>::with_backend(
+                migrate_shard.clone(),
+                caelmor_persist::StoreConfig::new(),
+            );
+        let a = v1.claim().expect("claim");
+        let sealed = support::seal(&a, &shard);
+        v1.commit(sealed, &a).expect("commit");
+    }
+    let mut v2_store = caelmor_persist::Store::<v2::ReferenceV2, _>::with_backend(
+        migrate_shard,
+        caelmor_persist::StoreConfig::new(),
+    );
+    let v2_authority = v2_store.claim().expect("claim");
+    let mut migrate_op = || {
+        let (sealed, d) = timed(|| {
+            v2_store
+                .migrate::<caelmor_persist::reference::Reference>(&v2_authority)
+                .expect("the v1 epoch loads")
+                .run(v2::Rename)
+                .expect("the rename maps")
+                .seal()
+        });
+        drop(sealed);
+        d
+    };
+    let mut open_seal_op = || {
+        let (sealed, d) = timed(|| {
+            drop(support::load(&mem));
+            support::seal(&authority, &shard)
+        });
+        drop(sealed);
+        d
+    };
+    let migration = interleaved(
+        iters,
+        &mut [
+            &mut migrate_op,
+            &mut open_seal_op,
+            &mut open_op,
+            &mut seal_op,
+        ],
+    );
+    println!("## Migration ({name} shard, issue 13)");
+    println!();
+    println!("| operation | median | ÷ open + seal | target |");
+    println!("| --- | ---: | ---: | --- |");
+    let r = ratio(migration[0], migration[1]);
+    println!(
+        "| migration v1 → v2 (load + verify as v1, map, save as v2, seal; a player field renamed) | {} | {r:.2}× | ≤ 1.0× {} |",
+        ms(migration[0]),
+        if r <= 1.0 { "met" } else { "NOT met" }
+    );
+    println!(
+        "| open + seal, one after the other (load + verify + typed decode, drop, seal) | {} | 1.00× | — |",
+        ms(migration[1])
+    );
+    println!(
+        "| open alone; seal alone (sum) | {}; {} ({}) | {:.2}× | — |",
+        ms(migration[2]),
+        ms(migration[3]),
+        ms(migration[2] + migration[3]),
+        ratio(migration[2] + migration[3], migration[1])
+    );
+    println!();
+    verdicts.push(Verdict {
+        name: "migration ≤ open + seal",
+        measured: r,
+        limit: 1.0,
+        note: String::from("one hop, on the same shard"),
     });
 
     // --- Where the time goes -------------------------------------------

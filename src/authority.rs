@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use crate::format::DigestKey;
 use crate::ids::{Epoch, Fence, ShardId};
 use crate::schema::Schema;
+use crate::shape::Shape;
 
 static NEXT_MINT: AtomicU64 = AtomicU64::new(1);
 
@@ -17,6 +18,19 @@ static NEXT_MINT: AtomicU64 = AtomicU64::new(1);
 /// opened restore, so that values from one cannot be used with another.
 pub(crate) fn unique_token() -> u64 {
     NEXT_MINT.fetch_add(1, Ordering::Relaxed)
+}
+
+/// What a save's bundle is sealed for: the store that will commit it, the
+/// shard, epoch and fence its header names, and the key of its digest.
+/// [`Save::begin`](crate::Save::begin) takes it from an authority; a
+/// migration's intermediate hop, from the save it continues.
+#[derive(Clone, Debug)]
+pub(crate) struct Origin {
+    pub(crate) store: u64,
+    pub(crate) shard: ShardId,
+    pub(crate) epoch: Epoch,
+    pub(crate) fence: Fence,
+    pub(crate) key: Option<DigestKey>,
 }
 
 /// Proof that this server holds a store's claim on a shard.
@@ -58,6 +72,11 @@ pub struct ServerAuthority<S: Schema> {
     /// `Arc`) between a game thread that seals and a thread that commits.
     next_epoch: AtomicU64,
     pub(crate) key: Option<DigestKey>,
+    /// The shapes of the schema's record types, traced when the store
+    /// claimed the shard, which refuses a schema it cannot trace: every
+    /// bundle this authority seals carries them, and `Save::begin` needs
+    /// no fallible step.
+    pub(crate) shapes: [&'static Shape; 5],
     /// The newest fence the minting store has seen for the shard.
     current: Arc<AtomicU64>,
     _schema: PhantomData<fn() -> S>,
@@ -66,13 +85,14 @@ pub struct ServerAuthority<S: Schema> {
 impl<S: Schema> ServerAuthority<S> {
     /// Mints an authority for a store whose latest committed epoch is
     /// `latest`. Only stores call this, from `claim`; `current` is the
-    /// store's view of the shard's newest fence.
+    /// store's view of the shard's newest fence, `shapes` the schema's.
     pub(crate) fn mint(
         store: u64,
         shard: ShardId,
         fence: Fence,
         latest: Option<Epoch>,
         key: Option<DigestKey>,
+        shapes: [&'static Shape; 5],
         current: Arc<AtomicU64>,
     ) -> Self {
         Self {
@@ -84,6 +104,7 @@ impl<S: Schema> ServerAuthority<S> {
             // store refuses it with `E-STORE-EXHAUSTED`.
             next_epoch: AtomicU64::new(Epoch::after(latest).unwrap_or(Epoch(u64::MAX)).0),
             key,
+            shapes,
             current,
             _schema: PhantomData,
         }
@@ -96,6 +117,17 @@ impl<S: Schema> ServerAuthority<S> {
     #[must_use]
     pub fn is_current(&self) -> bool {
         self.current.load(Ordering::Acquire) <= self.fence.0
+    }
+
+    /// Where its next save goes.
+    pub(crate) fn origin(&self) -> Origin {
+        Origin {
+            store: self.store,
+            shard: self.shard,
+            epoch: self.next_epoch(),
+            fence: self.fence,
+            key: self.key.clone(),
+        }
     }
 
     /// Records that `epoch` was committed under this authority: the next

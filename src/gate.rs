@@ -2,8 +2,9 @@
 //! the crate's own words, naming the next legal step.
 //!
 //! A method that exists on one state only fails with E0599 ("no method named
-//! …"), whose text cannot be customised. So every step of both chains — and
-//! the terminal calls, committing a save and activating a restore — is
+//! …"), whose text cannot be customised. So every step of the save, restore
+//! and migration chains — and the terminal calls, committing a save and
+//! activating a restore — is
 //! defined on every state and bounded by a gate trait. The ready state
 //! implements the gate; every other state implements it only under a bound
 //! nobody can satisfy, a "what next" trait of that state whose
@@ -24,6 +25,7 @@
 //! You never name these traits; the module is public only because the
 //! bounds of public methods name them.
 
+use crate::migrate::Migrate;
 use crate::restore::Restore;
 use crate::save::Save;
 use crate::schema::Schema;
@@ -46,6 +48,14 @@ pub(crate) mod sealed {
         label = "a gate of the chain"
     )]
     pub trait Opens<S, G> {}
+    /// [`Opens`] for the gates of a migration from `Old` to `New`: a trait
+    /// of their own, so that they stay out of the "other types implement"
+    /// lists of the save and restore chains' errors.
+    #[diagnostic::on_unimplemented(
+        message = "the migration chain is closed: `{Self}` cannot be given a step outside caelmor-persist",
+        label = "a gate of the migration chain"
+    )]
+    pub trait Migrates<Old, New, G> {}
 }
 
 /// Names one gate in [`sealed::Opens`].
@@ -69,7 +79,13 @@ pub(crate) mod tags {
         RestoreWorld,
         RestoreNpcs,
         RestoreItems,
-        RestoreQuests
+        RestoreQuests,
+        MigratePlayers,
+        MigrateWorld,
+        MigrateNpcs,
+        MigrateItems,
+        MigrateQuests,
+        MigrateSeal
     );
 }
 
@@ -626,5 +642,326 @@ impl<S: Schema> sealed::Opens<S, tags::Commit> for Save<S, ItemDone> where
 }
 impl<S: Schema> sealed::Opens<S, tags::Commit> for Save<S, QuestDone> where
     QuestDone: SaveNeedsSeal<S>
+{
+}
+
+// What a migration needs next. `S` is the pair `(Old, New)` of the
+// migration's schemas.
+what_next!(
+    /// The next step of a migration at `Start`.
+    MigrateAtStart,
+    "this migration is at `Start`: its next step is .players(..), or .run(hop) for all five steps, or .via(hop) into an intermediate schema (Stage 21.2 §5: players, world, NPCs, items, quests, then .seal())",
+    "the next step is .players(..)"
+);
+what_next!(
+    /// The next step of a migration at `PlayerDone`.
+    MigrateAtPlayerDone,
+    "this migration is at `PlayerDone`: its next step is .world(..) (Stage 21.2 §5: players, world, NPCs, items, quests, then .seal())",
+    "the next step is .world(..)"
+);
+what_next!(
+    /// The next step of a migration at `WorldDone`.
+    MigrateAtWorldDone,
+    "this migration is at `WorldDone`: its next step is .npcs(..) (Stage 21.2 §5: players, world, NPCs, items, quests, then .seal())",
+    "the next step is .npcs(..)"
+);
+what_next!(
+    /// The next step of a migration at `NpcDone`.
+    MigrateAtNpcDone,
+    "this migration is at `NpcDone`: its next step is .items(..) (Stage 21.2 §5: players, world, NPCs, items, quests, then .seal())",
+    "the next step is .items(..)"
+);
+what_next!(
+    /// The next step of a migration at `ItemDone`.
+    MigrateAtItemDone,
+    "this migration is at `ItemDone`: its next step is .quests(..) (Stage 21.2 §5: players, world, NPCs, items, quests, then .seal())",
+    "the next step is .quests(..)"
+);
+what_next!(
+    /// The next step of a migration at `QuestDone`.
+    MigrateAtQuestDone,
+    "this migration has all five systems: its next step is .seal(), and the `Sealed` bundle it returns is what the store commits",
+    "the next step is .seal()"
+);
+/// The state at which `.players(..)` is a migration's next step (and where `.run(..)` and `.via(..)` may be called).
+pub trait MigrateStepPlayers<Old: Schema, New: Schema>:
+    crate::state::State + sealed::Migrates<Old, New, tags::MigratePlayers>
+{
+}
+impl<Old: Schema, New: Schema> MigrateStepPlayers<Old, New> for Start {}
+impl<Old: Schema, New: Schema> sealed::Migrates<Old, New, tags::MigratePlayers> for Start {}
+impl<Old: Schema, New: Schema> MigrateStepPlayers<Old, New> for PlayerDone where
+    Migrate<Old, New, PlayerDone>: MigrateAtPlayerDone<(Old, New)>
+{
+}
+impl<Old: Schema, New: Schema> sealed::Migrates<Old, New, tags::MigratePlayers> for PlayerDone where
+    Migrate<Old, New, PlayerDone>: MigrateAtPlayerDone<(Old, New)>
+{
+}
+impl<Old: Schema, New: Schema> MigrateStepPlayers<Old, New> for WorldDone where
+    Migrate<Old, New, WorldDone>: MigrateAtWorldDone<(Old, New)>
+{
+}
+impl<Old: Schema, New: Schema> sealed::Migrates<Old, New, tags::MigratePlayers> for WorldDone where
+    Migrate<Old, New, WorldDone>: MigrateAtWorldDone<(Old, New)>
+{
+}
+impl<Old: Schema, New: Schema> MigrateStepPlayers<Old, New> for NpcDone where
+    Migrate<Old, New, NpcDone>: MigrateAtNpcDone<(Old, New)>
+{
+}
+impl<Old: Schema, New: Schema> sealed::Migrates<Old, New, tags::MigratePlayers> for NpcDone where
+    Migrate<Old, New, NpcDone>: MigrateAtNpcDone<(Old, New)>
+{
+}
+impl<Old: Schema, New: Schema> MigrateStepPlayers<Old, New> for ItemDone where
+    Migrate<Old, New, ItemDone>: MigrateAtItemDone<(Old, New)>
+{
+}
+impl<Old: Schema, New: Schema> sealed::Migrates<Old, New, tags::MigratePlayers> for ItemDone where
+    Migrate<Old, New, ItemDone>: MigrateAtItemDone<(Old, New)>
+{
+}
+impl<Old: Schema, New: Schema> MigrateStepPlayers<Old, New> for QuestDone where
+    Migrate<Old, New, QuestDone>: MigrateAtQuestDone<(Old, New)>
+{
+}
+impl<Old: Schema, New: Schema> sealed::Migrates<Old, New, tags::MigratePlayers> for QuestDone where
+    Migrate<Old, New, QuestDone>: MigrateAtQuestDone<(Old, New)>
+{
+}
+/// The state at which `.world(..)` is a migration's next step.
+pub trait MigrateStepWorld<Old: Schema, New: Schema>:
+    crate::state::State + sealed::Migrates<Old, New, tags::MigrateWorld>
+{
+}
+impl<Old: Schema, New: Schema> MigrateStepWorld<Old, New> for PlayerDone {}
+impl<Old: Schema, New: Schema> sealed::Migrates<Old, New, tags::MigrateWorld> for PlayerDone {}
+impl<Old: Schema, New: Schema> MigrateStepWorld<Old, New> for Start where
+    Migrate<Old, New, Start>: MigrateAtStart<(Old, New)>
+{
+}
+impl<Old: Schema, New: Schema> sealed::Migrates<Old, New, tags::MigrateWorld> for Start where
+    Migrate<Old, New, Start>: MigrateAtStart<(Old, New)>
+{
+}
+impl<Old: Schema, New: Schema> MigrateStepWorld<Old, New> for WorldDone where
+    Migrate<Old, New, WorldDone>: MigrateAtWorldDone<(Old, New)>
+{
+}
+impl<Old: Schema, New: Schema> sealed::Migrates<Old, New, tags::MigrateWorld> for WorldDone where
+    Migrate<Old, New, WorldDone>: MigrateAtWorldDone<(Old, New)>
+{
+}
+impl<Old: Schema, New: Schema> MigrateStepWorld<Old, New> for NpcDone where
+    Migrate<Old, New, NpcDone>: MigrateAtNpcDone<(Old, New)>
+{
+}
+impl<Old: Schema, New: Schema> sealed::Migrates<Old, New, tags::MigrateWorld> for NpcDone where
+    Migrate<Old, New, NpcDone>: MigrateAtNpcDone<(Old, New)>
+{
+}
+impl<Old: Schema, New: Schema> MigrateStepWorld<Old, New> for ItemDone where
+    Migrate<Old, New, ItemDone>: MigrateAtItemDone<(Old, New)>
+{
+}
+impl<Old: Schema, New: Schema> sealed::Migrates<Old, New, tags::MigrateWorld> for ItemDone where
+    Migrate<Old, New, ItemDone>: MigrateAtItemDone<(Old, New)>
+{
+}
+impl<Old: Schema, New: Schema> MigrateStepWorld<Old, New> for QuestDone where
+    Migrate<Old, New, QuestDone>: MigrateAtQuestDone<(Old, New)>
+{
+}
+impl<Old: Schema, New: Schema> sealed::Migrates<Old, New, tags::MigrateWorld> for QuestDone where
+    Migrate<Old, New, QuestDone>: MigrateAtQuestDone<(Old, New)>
+{
+}
+/// The state at which `.npcs(..)` is a migration's next step.
+pub trait MigrateStepNpcs<Old: Schema, New: Schema>:
+    crate::state::State + sealed::Migrates<Old, New, tags::MigrateNpcs>
+{
+}
+impl<Old: Schema, New: Schema> MigrateStepNpcs<Old, New> for WorldDone {}
+impl<Old: Schema, New: Schema> sealed::Migrates<Old, New, tags::MigrateNpcs> for WorldDone {}
+impl<Old: Schema, New: Schema> MigrateStepNpcs<Old, New> for Start where
+    Migrate<Old, New, Start>: MigrateAtStart<(Old, New)>
+{
+}
+impl<Old: Schema, New: Schema> sealed::Migrates<Old, New, tags::MigrateNpcs> for Start where
+    Migrate<Old, New, Start>: MigrateAtStart<(Old, New)>
+{
+}
+impl<Old: Schema, New: Schema> MigrateStepNpcs<Old, New> for PlayerDone where
+    Migrate<Old, New, PlayerDone>: MigrateAtPlayerDone<(Old, New)>
+{
+}
+impl<Old: Schema, New: Schema> sealed::Migrates<Old, New, tags::MigrateNpcs> for PlayerDone where
+    Migrate<Old, New, PlayerDone>: MigrateAtPlayerDone<(Old, New)>
+{
+}
+impl<Old: Schema, New: Schema> MigrateStepNpcs<Old, New> for NpcDone where
+    Migrate<Old, New, NpcDone>: MigrateAtNpcDone<(Old, New)>
+{
+}
+impl<Old: Schema, New: Schema> sealed::Migrates<Old, New, tags::MigrateNpcs> for NpcDone where
+    Migrate<Old, New, NpcDone>: MigrateAtNpcDone<(Old, New)>
+{
+}
+impl<Old: Schema, New: Schema> MigrateStepNpcs<Old, New> for ItemDone where
+    Migrate<Old, New, ItemDone>: MigrateAtItemDone<(Old, New)>
+{
+}
+impl<Old: Schema, New: Schema> sealed::Migrates<Old, New, tags::MigrateNpcs> for ItemDone where
+    Migrate<Old, New, ItemDone>: MigrateAtItemDone<(Old, New)>
+{
+}
+impl<Old: Schema, New: Schema> MigrateStepNpcs<Old, New> for QuestDone where
+    Migrate<Old, New, QuestDone>: MigrateAtQuestDone<(Old, New)>
+{
+}
+impl<Old: Schema, New: Schema> sealed::Migrates<Old, New, tags::MigrateNpcs> for QuestDone where
+    Migrate<Old, New, QuestDone>: MigrateAtQuestDone<(Old, New)>
+{
+}
+/// The state at which `.items(..)` is a migration's next step.
+pub trait MigrateStepItems<Old: Schema, New: Schema>:
+    crate::state::State + sealed::Migrates<Old, New, tags::MigrateItems>
+{
+}
+impl<Old: Schema, New: Schema> MigrateStepItems<Old, New> for NpcDone {}
+impl<Old: Schema, New: Schema> sealed::Migrates<Old, New, tags::MigrateItems> for NpcDone {}
+impl<Old: Schema, New: Schema> MigrateStepItems<Old, New> for Start where
+    Migrate<Old, New, Start>: MigrateAtStart<(Old, New)>
+{
+}
+impl<Old: Schema, New: Schema> sealed::Migrates<Old, New, tags::MigrateItems> for Start where
+    Migrate<Old, New, Start>: MigrateAtStart<(Old, New)>
+{
+}
+impl<Old: Schema, New: Schema> MigrateStepItems<Old, New> for PlayerDone where
+    Migrate<Old, New, PlayerDone>: MigrateAtPlayerDone<(Old, New)>
+{
+}
+impl<Old: Schema, New: Schema> sealed::Migrates<Old, New, tags::MigrateItems> for PlayerDone where
+    Migrate<Old, New, PlayerDone>: MigrateAtPlayerDone<(Old, New)>
+{
+}
+impl<Old: Schema, New: Schema> MigrateStepItems<Old, New> for WorldDone where
+    Migrate<Old, New, WorldDone>: MigrateAtWorldDone<(Old, New)>
+{
+}
+impl<Old: Schema, New: Schema> sealed::Migrates<Old, New, tags::MigrateItems> for WorldDone where
+    Migrate<Old, New, WorldDone>: MigrateAtWorldDone<(Old, New)>
+{
+}
+impl<Old: Schema, New: Schema> MigrateStepItems<Old, New> for ItemDone where
+    Migrate<Old, New, ItemDone>: MigrateAtItemDone<(Old, New)>
+{
+}
+impl<Old: Schema, New: Schema> sealed::Migrates<Old, New, tags::MigrateItems> for ItemDone where
+    Migrate<Old, New, ItemDone>: MigrateAtItemDone<(Old, New)>
+{
+}
+impl<Old: Schema, New: Schema> MigrateStepItems<Old, New> for QuestDone where
+    Migrate<Old, New, QuestDone>: MigrateAtQuestDone<(Old, New)>
+{
+}
+impl<Old: Schema, New: Schema> sealed::Migrates<Old, New, tags::MigrateItems> for QuestDone where
+    Migrate<Old, New, QuestDone>: MigrateAtQuestDone<(Old, New)>
+{
+}
+/// The state at which `.quests(..)` is a migration's next step.
+pub trait MigrateStepQuests<Old: Schema, New: Schema>:
+    crate::state::State + sealed::Migrates<Old, New, tags::MigrateQuests>
+{
+}
+impl<Old: Schema, New: Schema> MigrateStepQuests<Old, New> for ItemDone {}
+impl<Old: Schema, New: Schema> sealed::Migrates<Old, New, tags::MigrateQuests> for ItemDone {}
+impl<Old: Schema, New: Schema> MigrateStepQuests<Old, New> for Start where
+    Migrate<Old, New, Start>: MigrateAtStart<(Old, New)>
+{
+}
+impl<Old: Schema, New: Schema> sealed::Migrates<Old, New, tags::MigrateQuests> for Start where
+    Migrate<Old, New, Start>: MigrateAtStart<(Old, New)>
+{
+}
+impl<Old: Schema, New: Schema> MigrateStepQuests<Old, New> for PlayerDone where
+    Migrate<Old, New, PlayerDone>: MigrateAtPlayerDone<(Old, New)>
+{
+}
+impl<Old: Schema, New: Schema> sealed::Migrates<Old, New, tags::MigrateQuests> for PlayerDone where
+    Migrate<Old, New, PlayerDone>: MigrateAtPlayerDone<(Old, New)>
+{
+}
+impl<Old: Schema, New: Schema> MigrateStepQuests<Old, New> for WorldDone where
+    Migrate<Old, New, WorldDone>: MigrateAtWorldDone<(Old, New)>
+{
+}
+impl<Old: Schema, New: Schema> sealed::Migrates<Old, New, tags::MigrateQuests> for WorldDone where
+    Migrate<Old, New, WorldDone>: MigrateAtWorldDone<(Old, New)>
+{
+}
+impl<Old: Schema, New: Schema> MigrateStepQuests<Old, New> for NpcDone where
+    Migrate<Old, New, NpcDone>: MigrateAtNpcDone<(Old, New)>
+{
+}
+impl<Old: Schema, New: Schema> sealed::Migrates<Old, New, tags::MigrateQuests> for NpcDone where
+    Migrate<Old, New, NpcDone>: MigrateAtNpcDone<(Old, New)>
+{
+}
+impl<Old: Schema, New: Schema> MigrateStepQuests<Old, New> for QuestDone where
+    Migrate<Old, New, QuestDone>: MigrateAtQuestDone<(Old, New)>
+{
+}
+impl<Old: Schema, New: Schema> sealed::Migrates<Old, New, tags::MigrateQuests> for QuestDone where
+    Migrate<Old, New, QuestDone>: MigrateAtQuestDone<(Old, New)>
+{
+}
+/// The state at which `.seal()` is a migration's next step.
+pub trait MigrateStepSeal<Old: Schema, New: Schema>:
+    crate::state::State + sealed::Migrates<Old, New, tags::MigrateSeal>
+{
+}
+impl<Old: Schema, New: Schema> MigrateStepSeal<Old, New> for QuestDone {}
+impl<Old: Schema, New: Schema> sealed::Migrates<Old, New, tags::MigrateSeal> for QuestDone {}
+impl<Old: Schema, New: Schema> MigrateStepSeal<Old, New> for Start where
+    Migrate<Old, New, Start>: MigrateAtStart<(Old, New)>
+{
+}
+impl<Old: Schema, New: Schema> sealed::Migrates<Old, New, tags::MigrateSeal> for Start where
+    Migrate<Old, New, Start>: MigrateAtStart<(Old, New)>
+{
+}
+impl<Old: Schema, New: Schema> MigrateStepSeal<Old, New> for PlayerDone where
+    Migrate<Old, New, PlayerDone>: MigrateAtPlayerDone<(Old, New)>
+{
+}
+impl<Old: Schema, New: Schema> sealed::Migrates<Old, New, tags::MigrateSeal> for PlayerDone where
+    Migrate<Old, New, PlayerDone>: MigrateAtPlayerDone<(Old, New)>
+{
+}
+impl<Old: Schema, New: Schema> MigrateStepSeal<Old, New> for WorldDone where
+    Migrate<Old, New, WorldDone>: MigrateAtWorldDone<(Old, New)>
+{
+}
+impl<Old: Schema, New: Schema> sealed::Migrates<Old, New, tags::MigrateSeal> for WorldDone where
+    Migrate<Old, New, WorldDone>: MigrateAtWorldDone<(Old, New)>
+{
+}
+impl<Old: Schema, New: Schema> MigrateStepSeal<Old, New> for NpcDone where
+    Migrate<Old, New, NpcDone>: MigrateAtNpcDone<(Old, New)>
+{
+}
+impl<Old: Schema, New: Schema> sealed::Migrates<Old, New, tags::MigrateSeal> for NpcDone where
+    Migrate<Old, New, NpcDone>: MigrateAtNpcDone<(Old, New)>
+{
+}
+impl<Old: Schema, New: Schema> MigrateStepSeal<Old, New> for ItemDone where
+    Migrate<Old, New, ItemDone>: MigrateAtItemDone<(Old, New)>
+{
+}
+impl<Old: Schema, New: Schema> sealed::Migrates<Old, New, tags::MigrateSeal> for ItemDone where
+    Migrate<Old, New, ItemDone>: MigrateAtItemDone<(Old, New)>
 {
 }

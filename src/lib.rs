@@ -66,6 +66,14 @@
 //! (`docs/deployment.md`). A backend of your own implements the byte-level
 //! [`Backend`] trait and proves it with the `conformance` suite.
 //!
+//! ## Changing a record type
+//!
+//! Every bundle carries the [shapes](shape) of the record types that wrote
+//! it: an epoch written under another schema, or by a changed record type,
+//! is refused with `E-STORE-SCHEMA` and the first difference, never
+//! misread, and is brought forward by an explicit, typed
+//! [migration](migrate) in the canon's order. The guide is in [`migrate`].
+//!
 //! ## Cores
 //!
 //! Large sections (16 Ki records or more) are sealed and opened on two
@@ -113,12 +121,13 @@ pub mod format;
 #[doc(hidden)]
 pub mod gate;
 mod ids;
+pub mod migrate;
 mod parallel;
 mod rejection;
 mod restore;
 mod save;
 mod schema;
-mod shape;
+pub mod shape;
 mod state;
 mod store;
 mod system;

@@ -9,6 +9,7 @@
 use core::fmt;
 
 use crate::ids::{Epoch, ItemId, ShardId};
+use crate::shape::{ShapeMismatch, Untraceable};
 use crate::system::System;
 
 /// A stable, machine-readable rejection code.
@@ -16,7 +17,7 @@ use crate::system::System;
 /// ```
 /// use caelmor_persist::RejectionCode;
 /// assert_eq!(RejectionCode::Digest.as_str(), "E-DIGEST");
-/// assert_eq!(RejectionCode::ALL.len(), 22);
+/// assert_eq!(RejectionCode::ALL.len(), 24);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[non_exhaustive]
@@ -35,6 +36,14 @@ pub enum RejectionCode {
     Digest,
     /// `E-SCHEMA`: written under another schema name or version.
     Schema,
+    /// `E-SHAPE`: written with another shape of a record type than the
+    /// reader's, under the same schema name and version: a record type
+    /// changed without a migration.
+    Shape,
+    /// `E-SHAPE-UNTRACEABLE`: the reader's (or writer's) schema has a
+    /// record type whose serde shape cannot be traced, so no bundle of it
+    /// can be checked or written.
+    ShapeUntraceable,
     /// `E-SHARD`: the bundle belongs to another shard than the one expected.
     Shard,
     /// `E-SHARD-MIXED`: a section is stamped with another shard than the header.
@@ -71,7 +80,7 @@ pub enum RejectionCode {
 
 impl RejectionCode {
     /// Every code, once each.
-    pub const ALL: [RejectionCode; 22] = [
+    pub const ALL: [RejectionCode; 24] = [
         RejectionCode::Magic,
         RejectionCode::Version,
         RejectionCode::Truncated,
@@ -79,6 +88,8 @@ impl RejectionCode {
         RejectionCode::Frame,
         RejectionCode::Digest,
         RejectionCode::Schema,
+        RejectionCode::Shape,
+        RejectionCode::ShapeUntraceable,
         RejectionCode::Shard,
         RejectionCode::ShardMixed,
         RejectionCode::Epoch,
@@ -107,6 +118,8 @@ impl RejectionCode {
             RejectionCode::Frame => "E-FRAME",
             RejectionCode::Digest => "E-DIGEST",
             RejectionCode::Schema => "E-SCHEMA",
+            RejectionCode::Shape => "E-SHAPE",
+            RejectionCode::ShapeUntraceable => "E-SHAPE-UNTRACEABLE",
             RejectionCode::Shard => "E-SHARD",
             RejectionCode::ShardMixed => "E-SHARD-MIXED",
             RejectionCode::Epoch => "E-EPOCH",
@@ -295,6 +308,12 @@ pub enum Rejection {
         /// Its version.
         found_version: u32,
     },
+    /// See [`RejectionCode::Shape`].
+    #[error("E-SHAPE: {0}")]
+    ShapeMismatch(ShapeMismatch),
+    /// See [`RejectionCode::ShapeUntraceable`].
+    #[error("E-SHAPE-UNTRACEABLE: {0}")]
+    Untraceable(Untraceable),
     /// See [`RejectionCode::Shard`].
     #[error("E-SHARD: the bundle belongs to {found}, expected {expected}")]
     ShardMismatch {
@@ -445,6 +464,8 @@ impl Rejection {
             Rejection::Frame { .. } => RejectionCode::Frame,
             Rejection::DigestMismatch => RejectionCode::Digest,
             Rejection::SchemaMismatch { .. } => RejectionCode::Schema,
+            Rejection::ShapeMismatch(_) => RejectionCode::Shape,
+            Rejection::Untraceable(_) => RejectionCode::ShapeUntraceable,
             Rejection::ShardMismatch { .. } => RejectionCode::Shard,
             Rejection::ShardMixed { .. } => RejectionCode::ShardMixed,
             Rejection::EpochMismatch { .. } => RejectionCode::Epoch,

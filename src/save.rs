@@ -18,7 +18,7 @@
 use core::fmt;
 use core::marker::PhantomData;
 
-use crate::authority::ServerAuthority;
+use crate::authority::{Origin, ServerAuthority};
 use crate::check;
 use crate::format::wire::{Header, ItemEntry, NpcEntry, QuestEntryRef};
 use crate::format::writer::{BundleWriter, IndexEntry};
@@ -27,6 +27,7 @@ use crate::gate;
 use crate::ids::{Epoch, Fence, ItemId, NpcId, PlayerId, QuestId, ShardId, ZoneId};
 use crate::rejection::Rejection;
 use crate::schema::{ItemRecord, NpcRecord, PlayerRecord, QuestRecord, Schema, WorldRecord};
+use crate::shape::Shape;
 use crate::state::{ItemDone, NpcDone, PlayerDone, QuestDone, Start, State, WorldDone};
 use crate::system::System;
 
@@ -148,7 +149,10 @@ where
 }
 
 impl<S: Schema, St: State> Save<S, St> {
-    fn advance<Next: State>(self) -> Save<S, Next> {
+    /// The same save at state `Next`. Only the steps below call it, each
+    /// after its own work; a migration calls it to reach a step its own
+    /// gates have proven is the next one.
+    pub(crate) fn advance<Next: State>(self) -> Save<S, Next> {
         Save {
             writer: self.writer,
             store: self.store,
@@ -184,23 +188,41 @@ impl<S: Schema> Save<S, Start> {
     /// the next one free to use it.
     #[must_use]
     pub fn begin(authority: &ServerAuthority<S>) -> Self {
-        let header = Header {
-            shard: authority.shard,
-            epoch: authority.next_epoch(),
-            fence: authority.fence,
-            schema_name: S::NAME.to_owned(),
-            schema_version: S::VERSION,
-        };
+        Self::begin_at(authority.origin(), authority.shapes)
+    }
+
+    /// A save of `S` for `origin`, whose header carries `shapes`, the
+    /// shapes of `S`'s record types.
+    pub(crate) fn begin_at(origin: Origin, shapes: [&'static Shape; 5]) -> Self {
+        let header = Header::new(
+            origin.shard,
+            origin.epoch,
+            origin.fence,
+            (S::NAME, S::VERSION),
+            shapes,
+        );
         Save {
             writer: BundleWriter::begin(&header),
-            store: authority.store,
-            shard: authority.shard,
-            epoch: authority.next_epoch(),
-            fence: authority.fence,
-            key: authority.key.clone(),
+            store: origin.store,
+            shard: origin.shard,
+            epoch: origin.epoch,
+            fence: origin.fence,
+            key: origin.key,
             players: Vec::new(),
             zones: Vec::new(),
             _state: PhantomData,
+        }
+    }
+
+    /// Where this save goes: what another save for the same commit starts
+    /// from.
+    pub(crate) fn origin(&self) -> Origin {
+        Origin {
+            store: self.store,
+            shard: self.shard,
+            epoch: self.epoch,
+            fence: self.fence,
+            key: self.key.clone(),
         }
     }
 

@@ -31,8 +31,11 @@ use crate::ids::{ItemId, NpcId, PlayerId, QuestId, ZoneId};
 /// exactly five steps, one per associated type.
 ///
 /// A bundle written under one `(NAME, VERSION)` is rejected when opened under
-/// another (`E-SCHEMA`); migrating between versions is an explicit,
-/// out-of-band step, never something the loader does quietly.
+/// another (`E-SCHEMA`), and so is one whose record types had another serde
+/// shape (`E-SHAPE`: every bundle carries the [shapes](crate::shape) of the
+/// five types that wrote it). Bringing old epochs to a new schema is an
+/// explicit [migration](crate::migrate), never something the loader does
+/// quietly.
 ///
 /// ```
 /// use caelmor_persist::{ItemId, ItemLocation, NpcId, PlayerId, QuestId, ZoneId};
@@ -84,7 +87,10 @@ use crate::ids::{ItemId, NpcId, PlayerId, QuestId, ZoneId};
 pub trait Schema: 'static {
     /// A name for the schema, checked on restore. At most 255 bytes.
     const NAME: &'static str;
-    /// The schema's version, checked on restore.
+    /// The schema's version, checked on restore. Bump it with every change
+    /// of a record type, including the changes a shape fingerprint cannot
+    /// see (a field's meaning, a hand-written `Serialize`): see
+    /// [Changing a record type](crate::migrate#changing-a-record-type).
     const VERSION: u32;
     /// Player Identity and PlayerSave.
     type Player: PlayerRecord;

@@ -10,6 +10,7 @@ use crate::format::{DIGEST_LEN, DigestKey, FORMAT_VERSION, StructuralIndex};
 use crate::ids::{Epoch, Fence, ShardId};
 use crate::rejection::Rejection;
 use crate::schema::Schema;
+use crate::shape::{Fingerprint, Shape, ShapeMismatch};
 use crate::system::System;
 
 /// What a reader expects of a bundle, beyond the format's own rules.
@@ -27,6 +28,9 @@ use crate::system::System;
 pub struct VerifyOptions {
     key: Option<DigestKey>,
     schema: Option<(String, u32)>,
+    /// The record shapes a typed reader requires, in [`System::ORDER`]:
+    /// set only by the crate's typed readers, from their schema.
+    shapes: Option<[&'static Shape; 5]>,
     shard: Option<ShardId>,
     epoch: Option<Epoch>,
 }
@@ -45,9 +49,11 @@ impl VerifyOptions {
         self
     }
 
-    /// What a typed reader of schema `S` expects of the bundle a store
-    /// says holds `epoch` of `shard`, digested under `key`.
+    /// What a typed reader of schema `S`, whose record types have
+    /// `shapes`, expects of the bundle a store says holds `epoch` of
+    /// `shard`, digested under `key`.
     pub(crate) fn for_schema<S: Schema>(
+        shapes: [&'static Shape; 5],
         shard: ShardId,
         epoch: Epoch,
         key: Option<&DigestKey>,
@@ -55,6 +61,7 @@ impl VerifyOptions {
         Self {
             key: key.cloned(),
             schema: Some((S::NAME.to_owned(), S::VERSION)),
+            shapes: Some(shapes),
             shard: Some(shard),
             epoch: Some(epoch),
         }
@@ -88,6 +95,9 @@ impl VerifyOptions {
 
 /// Rule 9 of the format: what the reader expects.
 pub(crate) fn expectations(header: &Header, options: &VerifyOptions) -> Result<(), Rejection> {
+    // Rule 5's shape check, again: the typed reader's fast path reaches
+    // here without `reader::parse`, and must accept exactly what it does.
+    let found = reader::shapes(header)?;
     if let Some((name, version)) = &options.schema
         && (*name != header.schema_name || *version != header.schema_version)
     {
@@ -97,6 +107,16 @@ pub(crate) fn expectations(header: &Header, options: &VerifyOptions) -> Result<(
             found_name: header.schema_name.clone(),
             found_version: header.schema_version,
         });
+    }
+    // The name and version are the integrator's declaration, checked
+    // first; the shapes are what the record types are. Fingerprints, not
+    // bytes: a Rust type renamed (and nothing else) still reads its bundles.
+    if let Some(expected) = &options.shapes {
+        for ((system, found), expected) in System::ORDER.into_iter().zip(&found).zip(expected) {
+            if let Some(mismatch) = ShapeMismatch::between(system, found, expected) {
+                return Err(Rejection::ShapeMismatch(mismatch));
+            }
+        }
     }
     if let Some(shard) = options.shard
         && shard != header.shard
@@ -155,6 +175,10 @@ pub struct Summary {
     pub schema_name: String,
     /// The schema version.
     pub schema_version: u32,
+    /// The fingerprints of the shapes of the record types that wrote it,
+    /// in [`System::ORDER`] (the shapes themselves are in
+    /// [`Verified::shapes`]).
+    pub shapes: [Fingerprint; 5],
     /// The sections, in [`System::ORDER`].
     pub sections: [SectionSummary; 5],
     /// The closing digest.
@@ -212,6 +236,7 @@ impl Summary {
             fence: header.fence,
             schema_name: header.schema_name.clone(),
             schema_version: header.schema_version,
+            shapes: header.shapes.each_ref().map(|s| s.fingerprint()),
             sections,
             digest,
             total_bytes,
@@ -224,6 +249,10 @@ impl Summary {
 pub struct Verified {
     /// Header, sizes and digest.
     pub summary: Summary,
+    /// The shapes of the record types that wrote it, in [`System::ORDER`]:
+    /// what a typed reader's record types must match (`E-SHAPE`), and what
+    /// [`first_difference`](crate::shape::first_difference) compares.
+    pub shapes: [Shape; 5],
     /// Every id and reference, section by section.
     pub index: StructuralIndex,
 }
@@ -246,12 +275,15 @@ pub fn verify(bytes: &[u8], options: &VerifyOptions) -> Result<Verified, Rejecti
     let parsed = parse_expected(bytes, options)?;
     Ok(Verified {
         summary: Summary::of(&parsed),
+        shapes: parsed.shapes,
         index: parsed.index,
     })
 }
 
 /// Checks a bundle against every rule of the format, as the typed restore
-/// does — [`verify`]'s rules, the expectations, and then every record of
+/// does — [`verify`]'s rules, the expectations (schema name and version,
+/// then each record type's shape: `E-SHAPE` names the system and the first
+/// difference, before any record is decoded), and then every record of
 /// schema `S` decoded canonically and checked against the structural index
 /// — and returns what it holds. The records are dropped: this is
 /// inspection, never a way to restore (only a store's
@@ -259,7 +291,8 @@ pub fn verify(bytes: &[u8], options: &VerifyOptions) -> Result<Verified, Rejecti
 ///
 /// # Errors
 /// The first rule that fails, in the order of the [format
-/// specification](crate::format).
+/// specification](crate::format); `E-SHAPE-UNTRACEABLE` if a record type
+/// of `S` cannot be traced.
 ///
 #[cfg_attr(feature = "reference", doc = "```")]
 #[cfg_attr(not(feature = "reference"), doc = "```ignore")]
@@ -276,8 +309,10 @@ pub fn verify(bytes: &[u8], options: &VerifyOptions) -> Result<Verified, Rejecti
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn verify_as<S: Schema>(bytes: &[u8], options: &VerifyOptions) -> Result<Summary, Rejection> {
+    let shapes = crate::shape::traced::<S>().map_err(Rejection::Untraceable)?;
     let options = VerifyOptions {
         schema: Some((S::NAME.to_owned(), S::VERSION)),
+        shapes: Some(shapes),
         ..options.clone()
     };
     crate::format::typed_reader::read::<S>(bytes, &options).map(|opened| opened.summary)

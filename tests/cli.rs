@@ -340,6 +340,9 @@ fn inspect_reports_header_sections_and_index_as_text_and_json() {
         "digest    ",
         "structural index",
         "item#1 ",
+        "  shape    fingerprint       record type",
+        "  player   18743dca31a768d2  Player { id: u64, name: str, level: u16,",
+        "  quest    9f02ed6faf33ea78  Quest { id: u64, owner: u64,",
     ] {
         assert!(out.contains(field), "{field}: {out}");
     }
@@ -356,6 +359,11 @@ fn inspect_reports_header_sections_and_index_as_text_and_json() {
     assert_eq!(json["summary"]["fence"], 1);
     assert_eq!(json["summary"]["schema_name"], "caelmor-reference");
     assert_eq!(json["summary"]["sections"][3]["records"], 10);
+    assert_eq!(
+        json["summary"]["shapes"][0],
+        "18743dca31a768d26c55a80ec47e267e8669881d09629ec988fec0b757853234",
+        "the player record type's fingerprint"
+    );
     assert_eq!(
         json["summary"]["total_bytes"],
         fs::metadata(&file).unwrap().len()

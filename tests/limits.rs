@@ -263,6 +263,9 @@ fn deep_bundle(
     let header = Header {
         schema_name: Deep::NAME.to_owned(),
         schema_version: Deep::VERSION,
+        shapes: caelmor_persist::shape::schema_shapes::<Deep>()
+            .expect("the deep schema traces")
+            .map(|s| s.to_bytes()),
         ..Header::reference()
     };
     let section = |system, index: Vec<u8>, payload: Vec<u8>| {
@@ -338,6 +341,22 @@ fn count_bomb(filler: u8, len: usize) -> Vec<u8> {
     let mut bytes = bundle.bytes();
     // Exactly the bundle's size, so that the address space measured
     // around a read is the read's.
+    bytes.shrink_to_fit();
+    bytes
+}
+
+/// A reference bundle whose header's player shape is a struct declaring
+/// `len` fields (as many as the bytes after the count could hold, one
+/// byte each) followed by `len` bytes of 0xff, on which the first field
+/// fails (a name length longer than five bytes). A field is 64 bytes in
+/// memory: believed, the count would reserve 64 bytes per byte.
+fn shape_bomb(len: usize) -> Vec<u8> {
+    let mut header = Header::reference();
+    let mut shape = vec![0x01, 0x24, 0x00];
+    common::shape::count(len, &mut shape);
+    shape.resize(shape.len() + len, 0xff);
+    header.shapes[System::Player.position()] = shape;
+    let mut bytes = Bundle::with_header(&empty(), &header).bytes();
     bytes.shrink_to_fit();
     bytes
 }
@@ -497,6 +516,26 @@ fn child_reserve_bound() {
     // Smaller peak first: VmPeak only ever rises, so each operation is
     // measured from the address space in use just before it, and an
     // earlier, higher peak would hide a later one.
+    // A record shape in a header: a bundle carries them, so their counts
+    // are as hostile as the index's.
+    let shape = shape_bomb(MIB - 16);
+    let before = vm("VmSize");
+    assert_decode_refused(
+        verify(&shape, &VerifyOptions::new()),
+        Part::Header,
+        "verify",
+    );
+    assert_decode_refused(common::open(&shape), Part::Header, "typed open");
+    let grown = vm("VmPeak").saturating_sub(before);
+    println!(
+        "a million fields declared by a header's shape in a {} MiB bundle: address space grew {} MiB (bound {} MiB)",
+        shape.len() / MIB,
+        grown >> 20,
+        bound(&shape) >> 20
+    );
+    assert!(grown <= bound(&shape), "{grown} > {}", bound(&shape));
+    drop(shape);
+
     let records = record_bomb(RECORDS, RECORD_PAYLOAD);
     let before = vm("VmSize");
     assert_decode_refused(

@@ -13,10 +13,11 @@ mod common;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use caelmor_persist::format::{DIGEST_LEN, PREAMBLE_LEN};
-use caelmor_persist::reference::{Item, Npc, Quest, Shard, ShardSpec, Zone};
+use caelmor_persist::reference::{Item, Npc, Player, Quest, Reference, Shard, ShardSpec, Zone};
 use caelmor_persist::{
-    DigestKey, Edge, Epoch, ItemId, ItemLocation, MemStore, Part, PlayerId, PlayerRecord,
-    Rejection, RejectionCode, Save, Schema, ShardId, System, VerifyOptions, ZoneId, verify,
+    DigestKey, Edge, Epoch, ItemId, ItemLocation, MemStore, Part, PlayerId, PlayerRecord, QuestId,
+    QuestRecord, Rejection, RejectionCode, Save, Schema, ShardId, System, VerifyOptions, ZoneId,
+    verify, verify_as,
 };
 use common::{
     Bundle, EMPTY_FRAME, EPOCH, Header, SHARD, authority, enc, flip, frame, frame_len,
@@ -82,9 +83,11 @@ fn other_format_magic() -> Vec<u8> {
     bytes
 }
 
-fn version_2() -> Vec<u8> {
+/// A bundle of format version 1, whose header carried no record shapes:
+/// this build reads only version 2, and must not read one as the other.
+fn format_version_1() -> Vec<u8> {
     let mut b = base();
-    b.version = 2;
+    b.version = 1;
     b.bytes()
 }
 
@@ -304,6 +307,99 @@ fn other_schema_version() -> Vec<u8> {
         },
     )
     .bytes()
+}
+
+/// The reference header, its player shape saying `currency: u32` where
+/// the reference player has a `u64`: a record type changed under the same
+/// schema name and version.
+fn header_with_player_currency_u32() -> Header {
+    let mut header = Header::reference();
+    let u64_tag = common::shape::U64;
+    // The field name, then its node: `currency` is a `u64`.
+    let mut needle = vec![8];
+    needle.extend_from_slice(b"currency");
+    let shape = &mut header.shapes[System::Player.position()];
+    let at = shape
+        .windows(needle.len())
+        .position(|w| w == needle.as_slice())
+        .expect("the player shape names `currency`")
+        + needle.len();
+    assert_eq!(shape[at], u64_tag);
+    shape[at] = common::shape::U32;
+    header
+}
+
+fn other_player_shape() -> Vec<u8> {
+    Bundle::with_header(&tiny(), &header_with_player_currency_u32()).bytes()
+}
+
+/// The NPC shape is not a shape: a node tag the grammar does not have.
+fn npc_shape_not_a_shape() -> Vec<u8> {
+    let mut header = Header::reference();
+    header.shapes[System::Npc.position()] = vec![0x01, 0x7f];
+    Bundle::with_header(&tiny(), &header).bytes()
+}
+
+/// The item shape in a non-canonical encoding: its struct's field count as
+/// a two-byte varint.
+fn item_shape_not_canonical() -> Vec<u8> {
+    let mut header = Header::reference();
+    let shape = &mut header.shapes[System::Item.position()];
+    // 0x01, STRUCT 0x24, name "Item" (4 bytes + its length), then the
+    // field count, 6.
+    assert_eq!(&shape[..7], &[0x01, 0x24, 4, b'I', b't', b'e', b'm']);
+    assert_eq!(shape[7], 6);
+    shape.splice(7..8, [0x86, 0x00]);
+    Bundle::with_header(&tiny(), &header).bytes()
+}
+
+/// A schema whose quest record type cannot be traced: an untagged enum,
+/// which postcard cannot read either.
+mod untraceable {
+    use super::*;
+
+    #[derive(Serialize, Deserialize)]
+    #[serde(untagged)]
+    pub enum Either {
+        Number(u32),
+        Text(String),
+    }
+
+    #[derive(Serialize, Deserialize)]
+    pub struct OddQuest {
+        pub id: QuestId,
+        pub owner: PlayerId,
+        pub zones: Vec<ZoneId>,
+        pub progress: Either,
+    }
+
+    impl QuestRecord for OddQuest {
+        fn id(&self) -> QuestId {
+            self.id
+        }
+        fn owner(&self) -> PlayerId {
+            self.owner
+        }
+        fn zone_context(&self) -> &[ZoneId] {
+            &self.zones
+        }
+    }
+
+    pub struct Odd;
+
+    impl Schema for Odd {
+        const NAME: &'static str = "caelmor-reference";
+        const VERSION: u32 = 1;
+        type Player = Player;
+        type World = Zone;
+        type Npc = Npc;
+        type Item = Item;
+        type Quest = OddQuest;
+    }
+}
+
+fn verified_as_untraceable_schema() -> Outcome {
+    verify_as::<untraceable::Odd>(&base_bytes(), &VerifyOptions::new()).map(|_| ())
 }
 
 // --- Rule 10: records (typed open only) -------------------------------------------
@@ -535,10 +631,10 @@ fn e_magic() {
 #[test]
 fn e_version() {
     assert_eq!(
-        read(&version_2()),
+        read(&format_version_1()),
         Err(Rejection::UnsupportedVersion {
-            found: 2,
-            supported: 1
+            found: 1,
+            supported: 2
         })
     );
     for found in [0, 3, 0x0100, u16::MAX] {
@@ -548,7 +644,7 @@ fn e_version() {
             read(&b.bytes()),
             Err(Rejection::UnsupportedVersion {
                 found,
-                supported: 1
+                supported: 2
             })
         );
     }
@@ -699,6 +795,116 @@ fn e_schema() {
     // A reader expecting that schema accepts it.
     let options = VerifyOptions::new().expect_schema("other-game", 1);
     assert!(verify(&other_schema_name(), &options).is_ok());
+}
+
+#[test]
+fn e_shape() {
+    let refused = read_and_load(&other_player_shape()).unwrap_err();
+    let [player, ..] = caelmor_persist::shape::schema_shapes::<Reference>().unwrap();
+    let Rejection::ShapeMismatch(mismatch) = &refused else {
+        panic!("not E-SHAPE: {refused}");
+    };
+    assert_eq!(mismatch.system(), System::Player);
+    assert_eq!(mismatch.expected(), player.fingerprint());
+    assert_ne!(mismatch.found(), player.fingerprint());
+    let found = mismatch.found();
+    // From what the bundle says to what the reader's type is.
+    assert_eq!(mismatch.difference(), "Player.currency: was u32, now u64");
+    assert_eq!(
+        refused.to_string(),
+        "E-SHAPE: the player records were written with another record type than this reader's: \
+         Player.currency: was u32, now u64"
+    );
+    // A schema-agnostic reader has no shapes to expect: it accepts, and
+    // reports the fingerprint it found.
+    let verified = verify_plain(&other_player_shape()).unwrap();
+    assert_eq!(verified.summary.shapes[0], found);
+    assert_eq!(verified.shapes[0].fingerprint(), found);
+    assert!(verified.shapes[0].to_string().contains("currency: u32"));
+}
+
+/// A changed shape is rule 9: after the schema's name and version, before
+/// the shard and the epoch, and before any record is decoded.
+#[test]
+fn e_shape_comes_after_the_name_and_version_and_before_the_rest() {
+    let changed = header_with_player_currency_u32();
+    let with = |edit: fn(&mut Header)| {
+        let mut header = changed.clone();
+        edit(&mut header);
+        Bundle::with_header(&tiny(), &header)
+    };
+    let code = |b: &Bundle| read(&b.bytes()).unwrap_err().code();
+    assert_eq!(code(&with(|h| h.schema_version = 2)), RejectionCode::Schema);
+    assert_eq!(code(&with(|_| ())), RejectionCode::Shape);
+    assert_eq!(
+        open_as(&with(|_| ()).bytes(), ShardId(2), Epoch(2), None)
+            .unwrap_err()
+            .code(),
+        RejectionCode::Shape
+    );
+    // A player record that would not decode is never reached.
+    let mut b = with(|_| ());
+    b.section(System::Player).payload.truncate(3);
+    assert_eq!(code(&b), RejectionCode::Shape);
+    // A renamed Rust type (the container name in the shape) is not a
+    // change: postcard writes no names, and the fingerprint has none.
+    let mut header = Header::reference();
+    let player = &mut header.shapes[System::Player.position()];
+    assert_eq!(&player[2..9], b"\x06Player");
+    player[3] = b'Q';
+    let renamed = Bundle::with_header(&tiny(), &header).bytes();
+    assert_eq!(read_and_load(&renamed), Ok(()));
+    assert!(
+        verify_plain(&renamed).unwrap().shapes[0]
+            .to_string()
+            .starts_with("Qlayer {")
+    );
+}
+
+#[test]
+fn a_shape_that_is_not_one_is_e_decode_for_the_header_naming_the_system() {
+    assert_eq!(
+        read_and_load(&npc_shape_not_a_shape()),
+        Err(Rejection::Undecodable {
+            part: Part::Header,
+            detail: "the npc record shape: not a record shape: unknown node tag at byte 1".into(),
+        })
+    );
+    let refused = read_and_load(&item_shape_not_canonical()).unwrap_err();
+    assert_eq!(refused.code(), RejectionCode::Decode);
+    assert!(
+        refused.to_string().contains("the item record shape"),
+        "{refused}"
+    );
+}
+
+#[test]
+fn e_shape_untraceable_names_the_system_and_the_type() {
+    let refused = verified_as_untraceable_schema().unwrap_err();
+    let Rejection::Untraceable(untraceable) = &refused else {
+        panic!("not E-SHAPE-UNTRACEABLE: {refused}");
+    };
+    assert_eq!(untraceable.system(), System::Quest);
+    let record = untraceable.error().record();
+    assert!(record.ends_with("OddQuest"), "{record}");
+    let shown = refused.to_string();
+    assert!(
+        shown.starts_with("E-SHAPE-UNTRACEABLE: the quest record type: cannot fingerprint"),
+        "{shown}"
+    );
+    assert!(shown.contains("Either"), "{shown}");
+    // A store refuses to claim for such a schema, before anything is
+    // written.
+    let mut store = MemStore::<untraceable::Odd>::new(SHARD);
+    let refused = store.claim().unwrap_err();
+    assert_eq!(refused.code(), "E-SHAPE-UNTRACEABLE");
+    assert!(
+        refused
+            .to_string()
+            .starts_with("E-SHAPE-UNTRACEABLE: the quest record type: "),
+        "{refused}"
+    );
+    assert_eq!(store.head().unwrap(), None, "nothing written");
 }
 
 fn opened_by_shard_2() -> Outcome {
@@ -954,7 +1160,7 @@ fn rules_1_to_4_in_order() {
     b.version = 7;
     assert_eq!(read(&b.bytes()), Err(Rejection::BadMagic));
     // Version before the frame length.
-    let short = version_2();
+    let short = format_version_1();
     assert_eq!(
         read(&short[..30]).unwrap_err().code(),
         RejectionCode::Version
@@ -1280,7 +1486,7 @@ fn expected_for_damaged_frame(bytes: &[u8]) -> RejectionCode {
     if bytes[..8] != *b"CAELPRST" {
         return RejectionCode::Magic;
     }
-    if bytes[8..10] != [1, 0] {
+    if bytes[8..10] != [2, 0] {
         return RejectionCode::Version;
     }
     let declared = frame_len(bytes);
@@ -1413,7 +1619,7 @@ fn cases() -> Vec<Case> {
     vec![
         case(C::Magic, "e_magic", Bytes(wrong_magic)),
         case(C::Magic, "e_magic", Bytes(other_format_magic)),
-        case(C::Version, "e_version", Bytes(version_2)),
+        case(C::Version, "e_version", Bytes(format_version_1)),
         case(C::Truncated, "e_truncated", Bytes(cut_last_byte)),
         case(C::Truncated, "e_truncated", Bytes(magic_prefix)),
         case(C::Truncated, "e_truncated", Bytes(payload_len_too_long)),
@@ -1431,6 +1637,14 @@ fn cases() -> Vec<Case> {
         case(C::Digest, "e_digest", Bytes(flipped_payload_byte)),
         case(C::Schema, "e_schema", Bytes(other_schema_name)),
         case(C::Schema, "e_schema", Bytes(other_schema_version)),
+        case(C::Shape, "e_shape", Bytes(other_player_shape)),
+        case(
+            C::ShapeUntraceable,
+            "e_shape_untraceable",
+            Run(verified_as_untraceable_schema),
+        ),
+        case(C::Decode, "e_decode", Bytes(npc_shape_not_a_shape)),
+        case(C::Decode, "e_decode", Bytes(item_shape_not_canonical)),
         case(C::Shard, "e_shard", Run(opened_by_shard_2)),
         case(
             C::ShardMixed,

@@ -169,7 +169,7 @@ fn the_writer_follows_the_specification() {
         let bytes = sealed.bytes();
         assert_eq!(bytes, &Bundle::of(&shard).bytes()[..]);
         assert_eq!(&bytes[..8], &MAGIC);
-        assert_eq!(&bytes[8..10], &[1, 0], "format version 1, u16le");
+        assert_eq!(&bytes[8..10], &[2, 0], "format version 2, u16le");
         assert_eq!(frame_len(bytes), bytes.len() as u64);
         let (content, digest) = bytes.split_at(bytes.len() - DIGEST_LEN);
         assert_eq!(digest, blake3::hash(content).as_bytes());

@@ -1,5 +1,5 @@
-//! The bundle format, version 1: postcard inside a fixed frame, closed by a
-//! BLAKE3 digest.
+//! The bundle format, version 2: postcard inside a fixed frame, closed by a
+//! BLAKE3 digest, carrying the shapes of the record types that wrote it.
 //!
 //! The canon leaves storage formats open (Stage 21.0, "Scope"); this module
 //! is where the crate makes its choice, and this page is its complete
@@ -13,12 +13,16 @@
 //!
 //! preamble (18 bytes)
 //!   magic           8 bytes   "CAELPRST"
-//!   format_version  u16le     1
+//!   format_version  u16le     2
 //!   frame_len       u64le     length of the whole bundle, digest included
 //!
 //! body (postcard)
 //!   header          shard varint, epoch varint, fence varint,
-//!                   schema_name (varint length + UTF-8), schema_version varint
+//!                   schema_name (varint length + UTF-8), schema_version varint,
+//!                   shapes: 5 × (varint length + bytes), no count, in the
+//!                   order player, world, npc, item, quest: each the
+//!                   canonical encoding of that system's record type's shape
+//!                   (see Record shapes)
 //!   section_table   varint count, then `count` system tags, one byte each
 //!                   (0 player, 1 world, 2 npc, 3 item, 4 quest);
 //!                   the only valid table is [5, 0, 1, 2, 3, 4]
@@ -48,6 +52,62 @@
 //! straight into the bundle and patch the length afterwards, without
 //! encoding anything twice.
 //!
+//! Version 1 was the same frame without the header's shapes. This build
+//! reads version 2 only: a version-1 bundle is `E-VERSION`, never read as
+//! if its record types were known.
+//!
+//! # Record shapes
+//!
+//! postcard is not self-describing: the same bytes decode under a record
+//! type whose fields were swapped, widened, renamed or whose variants were
+//! reordered, and give wrong values. So the header carries, for each
+//! system, the serde data-model shape of the record type that wrote the
+//! section, traced by the crate from the type itself
+//! ([`shape`](crate::shape)), and a typed reader whose record type has
+//! another shape refuses the bundle before it decodes a record (rule 9).
+//! The whole shape is carried, not only its fingerprint, so that a refusal
+//! can say what changed (`Player.gold: was u32, now u64`) and `verify` can
+//! show what wrote a bundle; it costs a few hundred bytes a bundle (the
+//! reference schema's five: 462 bytes, decoded in about 20 µs).
+//!
+//! A shape's canonical encoding (at most 1 MiB, 16 384 nodes, nested at
+//! most 128 nodes deep, names at most 1 024 bytes of UTF-8):
+//!
+//! ```text
+//! shape   = 0x01 node                         encoding version 1
+//! node    = prim-tag                          0x00 bool, 0x01 i8, 0x02 i16, 0x03 i32,
+//!                                             0x04 i64, 0x05 i128, 0x06 u8, 0x07 u16,
+//!                                             0x08 u32, 0x09 u64, 0x0a u128, 0x0b f32,
+//!                                             0x0c f64, 0x0d char, 0x0e str, 0x0f bytes,
+//!                                             0x10 unit
+//!         | 0x20 name                         unit struct
+//!         | 0x21 name node                    newtype struct
+//!         | 0x22 count node*                  tuple (and array)
+//!         | 0x23 name count node*             tuple struct
+//!         | 0x24 name count (name node)*      struct: each field's name and shape, in order
+//!         | 0x25 name count (name payload)*   enum: each variant, in index order
+//!         | 0x26 node                         option
+//!         | 0x27 node                         sequence
+//!         | 0x28 node node                    map: key, value
+//!         | 0x29 count                        recursion: the enclosing node `count` levels up (≥ 1)
+//! payload = 0x00                              unit variant
+//!         | 0x01 node                         newtype variant
+//!         | 0x02 count node*                  tuple variant
+//!         | 0x03 count (name node)*           struct variant
+//! name    = count UTF-8 bytes                 a container, field or variant name
+//! count   = unsigned LEB128 u32 in its shortest form
+//! ```
+//!
+//! A count of nodes, fields or variants is never more than the bytes that
+//! follow it. Every shape has exactly one encoding, so a valid one decodes
+//! and re-encodes to the same bytes. Container names (of structs, enums,
+//! newtypes) are carried to explain a difference; field and variant names
+//! are part of the shape. A shape's **fingerprint** is
+//! `blake3::derive_key("caelmor-persist 2025-01 record shape fingerprint v1", e)`
+//! where `e` is its encoding with every container name empty (length 0):
+//! two shapes are the same when their fingerprints are, so a Rust type
+//! renamed (and nothing else) still reads its bundles.
+//!
 //! # Rules, in the order they are checked
 //!
 //! Every reader (typed [`Restore::open`](crate::Restore::open) and
@@ -63,7 +123,9 @@
 //! 4. The digest matches, computed with the reader's key if it has one
 //!    (`E-DIGEST`). Nothing is decoded before this check.
 //! 5. The header decodes (`E-DECODE`) and re-encodes to the same bytes
-//!    (`E-NONCANONICAL`).
+//!    (`E-NONCANONICAL`); then each of its five shapes, in order, is the
+//!    canonical encoding of a record shape (`E-DECODE` for the header,
+//!    naming the system: "the npc record shape: …").
 //! 6. The section table decodes and re-encodes to the same bytes; then its
 //!    tags, one by one in table order: each is a known system (`E-FRAME`)
 //!    that no earlier tag named (`E-SECTION-DUPLICATE`); then none is absent
@@ -79,8 +141,14 @@
 //!    (`E-CONTAINMENT-CYCLE`); then `payload_len` is present and fits in
 //!    what is left (`E-TRUNCATED`).
 //! 8. Nothing follows the last section (`E-TRAILING`).
-//! 9. Expectations the reader states, if any: schema name and version
-//!    (`E-SCHEMA`), shard (`E-SHARD`), epoch (`E-EPOCH`).
+//! 9. Expectations the reader states, if any, in this order: schema name and
+//!    version (`E-SCHEMA`); then, for a typed reader only, the record
+//!    shapes, system by system in the order of Stage 21.2 §5: each has the
+//!    fingerprint of the reader's record type for that system (`E-SHAPE`,
+//!    naming the system and the first difference, from the bundle's shape
+//!    to the reader's); shard (`E-SHARD`); epoch (`E-EPOCH`). A typed
+//!    reader whose own record type cannot be traced refuses every bundle
+//!    before reading it (`E-SHAPE-UNTRACEABLE`).
 //! 10. Typed restore only, section by section in order: each record decodes,
 //!     nested no deeper than [`MAX_DEPTH`] (`E-DECODE`; see
 //!     [Limits](#limits)), re-encodes to the same bytes (`E-NONCANONICAL`) and
@@ -130,9 +198,18 @@
 //! Beyond that, decoded records cost what the schema's types cost in
 //! memory, as any decoded value does.
 //!
+//! **Shapes.** A header's shapes are read as byte strings no longer than
+//! the bytes that hold them, and each is decoded within the bounds listed
+//! under [Record shapes](#record-shapes): at most 1 MiB, 16 384 nodes and
+//! 128 levels. A count of fields, variants or items is refused when it is
+//! larger than the bytes left, and reserves ahead of decoding no more items
+//! than the nodes still allowed, nor more than [`RESERVE_PER_BYTE`] bytes
+//! of memory per byte left; a refused reservation is skipped. A decoded
+//! shape costs at most about 1 MiB (16 384 nodes).
+//!
 //! Neither limit changes what a valid bundle written by this crate's save
 //! chain decodes to, for records nested no deeper than [`MAX_DEPTH`]; both
-//! are part of format version 1.
+//! are part of the format since version 1.
 
 pub(crate) mod depth;
 mod digest;
@@ -153,7 +230,7 @@ pub(crate) use digest::{digest, digest_matches};
 pub const MAGIC: [u8; 8] = *b"CAELPRST";
 
 /// The format version this build writes and reads.
-pub const FORMAT_VERSION: u16 = 1;
+pub const FORMAT_VERSION: u16 = 2;
 
 /// Bytes before the body: magic, version, frame length.
 pub const PREAMBLE_LEN: usize = 8 + 2 + 8;

@@ -13,6 +13,7 @@ use super::{
 };
 use crate::check;
 use crate::rejection::{Part, Rejection};
+use crate::shape::Shape;
 use crate::system::System;
 
 /// A bundle whose frame, digest, header, table and every section's index
@@ -20,6 +21,8 @@ use crate::system::System;
 #[derive(Debug)]
 pub(crate) struct Parsed<'a> {
     pub header: Header,
+    /// The header's five record shapes, decoded, in [`System::ORDER`].
+    pub shapes: [Shape; 5],
     pub index: StructuralIndex,
     /// Each section's record bytes, in [`System::ORDER`].
     pub payloads: [&'a [u8]; 5],
@@ -131,6 +134,36 @@ pub(crate) fn frame<'a>(
     Ok((&content[PREAMBLE_LEN..], stored_digest))
 }
 
+/// Rule 5, after the header's canonical check: each of its five record
+/// shapes, in order, is the canonical encoding of a shape (`E-DECODE` for
+/// the header, naming the system). Returns them decoded.
+pub(crate) fn shapes(header: &Header) -> Result<[Shape; 5], Rejection> {
+    let decoded = |system: System| {
+        header.shapes[system.position()]
+            .decoded
+            .clone()
+            .map_err(|e| Rejection::Undecodable {
+                part: Part::Header,
+                detail: format!("the {system} record shape: {e}"),
+            })
+    };
+    Ok([
+        decoded(System::Player)?,
+        decoded(System::World)?,
+        decoded(System::Npc)?,
+        decoded(System::Item)?,
+        decoded(System::Quest)?,
+    ])
+}
+
+/// The header of a bundle, read without checking anything before it: for
+/// bytes already known to pass rules 1 to 5 (a store naming what a
+/// refused bundle's schema changed). `None` for anything else.
+pub(crate) fn header_of(bytes: &[u8]) -> Option<Header> {
+    let mut body = bytes.get(PREAMBLE_LEN..)?;
+    take(&mut body, Part::Header).ok()
+}
+
 /// Rule 6: the section table names each system once, in order.
 pub(crate) fn section_table(tags: &[u8]) -> Result<(), Rejection> {
     let mut seen = [false; 5];
@@ -210,6 +243,7 @@ pub(crate) fn payload<'a>(body: &mut &'a [u8]) -> Result<&'a [u8], Rejection> {
 pub(crate) fn parse<'a>(bytes: &'a [u8], key: Option<&DigestKey>) -> Result<Parsed<'a>, Rejection> {
     let (mut body, digest) = frame(bytes, key)?;
     let header: Header = take(&mut body, Part::Header)?;
+    let shapes = shapes(&header)?;
     let tags: Vec<u8> = take(&mut body, Part::SectionTable)?;
     section_table(&tags)?;
 
@@ -253,6 +287,7 @@ pub(crate) fn parse<'a>(bytes: &'a [u8], key: Option<&DigestKey>) -> Result<Pars
     }
     Ok(Parsed {
         header,
+        shapes,
         index,
         payloads,
         section_len,

@@ -305,13 +305,14 @@ mod tests {
         items: &[Item],
         quests: &[Quest],
     ) -> Vec<u8> {
-        let mut w = BundleWriter::begin(&Header {
-            shard: SHARD,
-            epoch: EPOCH,
-            fence: Fence(1),
-            schema_name: "caelmor-reference".into(),
-            schema_version: 1,
-        });
+        let shapes = crate::shape::schema_shapes::<Reference>().expect("the reference traces");
+        let mut w = BundleWriter::begin(&Header::new(
+            SHARD,
+            EPOCH,
+            Fence(1),
+            ("caelmor-reference", 1),
+            shapes,
+        ));
         put(&mut w, System::Player, players, |r| r.id, |r| r.id.0);
         put(&mut w, System::World, zones, |r| r.id, |r| r.id.0);
         put(&mut w, System::Npc, npcs, npc_entry, |r| r.id.0);

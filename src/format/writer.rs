@@ -355,13 +355,14 @@ mod tests {
     }
 
     fn header() -> Header {
-        Header {
-            shard: ShardId(1),
-            epoch: Epoch(1),
-            fence: crate::ids::Fence(1),
-            schema_name: "test".into(),
-            schema_version: 1,
-        }
+        let shape = crate::shape::shape_of::<u64>().expect("a u64 traces");
+        Header::new(
+            ShardId(1),
+            Epoch(1),
+            crate::ids::Fence(1),
+            ("test", 1),
+            [&shape; 5],
+        )
     }
 
     /// One section of `records` written through [`BundleWriter::section`],

@@ -9,8 +9,31 @@ use super::display::{quote, quote_field, quote_payload, quote_variant};
 use super::model::{Field, Node, Payload, Shape, Variant};
 use super::path::Path;
 
-/// `None` exactly when the fingerprints agree (barring a BLAKE3 collision).
-pub(crate) fn first_difference(old: &Shape, new: &Shape) -> Option<String> {
+/// The first place where `new` differs from `old`, in words with a path —
+/// `Player.gold: was u32, now u64` — or `None` exactly when their
+/// fingerprints agree (barring a BLAKE3 collision).
+///
+/// "First" is the earliest field, element or variant in declaration order,
+/// found by walking both shapes together; container names are not
+/// compared, and the path is written with `new`'s names.
+///
+/// ```
+/// use caelmor_persist::shape::{first_difference, shape_of};
+/// mod v1 {
+///     #[derive(serde::Serialize, serde::Deserialize)]
+///     pub struct Player { pub id: u64, pub gold: u32 }
+/// }
+/// mod v2 {
+///     #[derive(serde::Serialize, serde::Deserialize)]
+///     pub struct Player { pub id: u64, pub gold: u64 }
+/// }
+/// let (old, new) = (shape_of::<v1::Player>()?, shape_of::<v2::Player>()?);
+/// assert_eq!(first_difference(&old, &new).as_deref(), Some("Player.gold: was u32, now u64"));
+/// assert_eq!(first_difference(&old, &old), None);
+/// # Ok::<(), caelmor_persist::shape::ShapeError>(())
+/// ```
+#[must_use]
+pub fn first_difference(old: &Shape, new: &Shape) -> Option<String> {
     let mut diff = Diff {
         path: Path::root(new.root().container_name(), "record"),
         old: Vec::new(),

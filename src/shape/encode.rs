@@ -249,6 +249,22 @@ impl Decoder<'_> {
         Ok(n)
     }
 
+    /// An empty vector with room for the `n` items a count announced, as
+    /// far as the input can back them: never more than the nodes still
+    /// allowed (each item is at least one), nor than
+    /// [`RESERVE_PER_BYTE`](crate::format::RESERVE_PER_BYTE) bytes of memory
+    /// per byte left; and a reservation the allocator refuses is skipped,
+    /// the vector then growing as items decode. A shape is bytes a bundle
+    /// header carries, so a count is a claim of hostile input until its
+    /// items have decoded.
+    fn room<T>(&self, n: usize) -> Vec<T> {
+        let left = self.bytes.len() - self.pos;
+        let budget = crate::format::RESERVE_PER_BYTE.saturating_mul(left) / size_of::<T>().max(1);
+        let mut out = Vec::new();
+        let _ = out.try_reserve_exact(n.min(MAX_NODES - self.nodes.min(MAX_NODES)).min(budget));
+        out
+    }
+
     fn name(&mut self) -> Result<Box<str>, ShapeDecodeError> {
         let len = self.count()?;
         if len > MAX_NAME {
@@ -295,7 +311,7 @@ impl Decoder<'_> {
             ENUM => {
                 let name = self.name()?;
                 let n = self.items()?;
-                let mut variants = Vec::with_capacity(n);
+                let mut variants = self.room(n);
                 for _ in 0..n {
                     let name = self.name()?;
                     let payload = match self.byte()? {
@@ -331,7 +347,7 @@ impl Decoder<'_> {
 
     fn nodes(&mut self, depth: usize) -> Result<Vec<Node>, ShapeDecodeError> {
         let n = self.items()?;
-        let mut items = Vec::with_capacity(n);
+        let mut items = self.room(n);
         for _ in 0..n {
             items.push(self.node(depth)?);
         }
@@ -340,7 +356,7 @@ impl Decoder<'_> {
 
     fn fields(&mut self, depth: usize) -> Result<Vec<Field>, ShapeDecodeError> {
         let n = self.items()?;
-        let mut fields = Vec::with_capacity(n);
+        let mut fields = self.room(n);
         for _ in 0..n {
             let name = self.name()?;
             let shape = self.node(depth)?;

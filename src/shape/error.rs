@@ -8,7 +8,7 @@
 /// type (or its impls), never retries.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("cannot fingerprint the serde shape of `{record}`: {place}`{ty}` {kind}", place = Place(at))]
-pub(crate) struct ShapeError {
+pub struct ShapeError {
     /// The record type traced (`type_name`, for people: not stable).
     pub(crate) record: &'static str,
     /// The type whose code stopped the trace (`type_name`, for people).
@@ -33,9 +33,38 @@ impl core::fmt::Display for Place<'_> {
     }
 }
 
+impl ShapeError {
+    /// The record type traced (`core::any::type_name`: for people, not a
+    /// stable identifier).
+    #[must_use]
+    pub fn record(&self) -> &'static str {
+        self.record
+    }
+
+    /// The type whose code stopped the trace (`core::any::type_name`).
+    #[must_use]
+    pub fn ty(&self) -> &'static str {
+        self.ty
+    }
+
+    /// Where inside the record, as differences write paths
+    /// (`Player.stats.strength`); empty when it is the whole record.
+    #[must_use]
+    pub fn at(&self) -> &str {
+        &self.at
+    }
+
+    /// What stopped it.
+    #[must_use]
+    pub fn kind(&self) -> &ShapeErrorKind {
+        &self.kind
+    }
+}
+
 /// What stopped a trace. The texts complete "`Type` …".
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub(crate) enum ShapeErrorKind {
+#[non_exhaustive]
+pub enum ShapeErrorKind {
     /// A `Deserialize` that validates refused the values a trace offers
     /// (zeros and empty strings, then ones and `"a"`).
     #[error(

@@ -59,8 +59,9 @@
 //!
 //! # Encoding and fingerprint
 //!
-//! [`Shape::to_bytes`] is a canonical encoding (the grammar is in
-//! `encode.rs`): the same type gives the same bytes on every run, platform
+//! [`Shape::to_bytes`] is a canonical encoding (the grammar is in the
+//! [format specification](crate::format#record-shapes), which carries it
+//! in every bundle header): the same type gives the same bytes on every run, platform
 //! and build; nothing in it depends on map iteration order, `TypeId`s or
 //! addresses, and it decodes back ([`Shape::from_bytes`], bounded and
 //! panic-free on hostile input) so that a bundle can carry the writer's
@@ -137,16 +138,19 @@
 //!
 //! Tracing is a few microseconds per record type (the reference schema's five
 //! types take well under a millisecond together) and is done once per type:
-//! [`cached_shape_of`] keeps each type's result for the life of the process.
-
-#![cfg_attr(
-    not(test),
-    allow(
-        dead_code,
-        unused_imports,
-        reason = "the bundle header integration of issue 13 is the first user"
-    )
-)]
+//! the crate keeps each record type's result for the life of the process,
+//! and [`schema_shapes`] returns the kept ones.
+//!
+//! # Where the crate uses it
+//!
+//! Every bundle carries the shapes of its schema's five record types in its
+//! header ([format](crate::format), rule 5), so that a typed reader refuses
+//! a bundle written with another shape before it decodes a record
+//! (`E-SHAPE`, naming the system and the first difference; a store's load
+//! says `E-STORE-SCHEMA`), [`verify`](crate::verify()) reports them, and a
+//! [migration](crate::migrate) is how old epochs are brought forward. A
+//! schema with a record type that cannot be traced is refused when a store
+//! claims its shard (`E-SHAPE-UNTRACEABLE`), before anything is written.
 
 mod check;
 mod diff;
@@ -156,6 +160,7 @@ mod error;
 mod graph;
 mod model;
 mod path;
+mod schema;
 mod trace;
 
 // The tests use the reference schema's records.
@@ -169,9 +174,12 @@ use std::sync::{OnceLock, PoisonError, RwLock};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-pub(crate) use diff::first_difference;
-pub(crate) use error::{ShapeError, ShapeErrorKind};
-pub(crate) use model::{Fingerprint, Shape, ShapeDecodeError};
+pub use diff::first_difference;
+pub use error::{ShapeError, ShapeErrorKind};
+pub use model::{Fingerprint, Shape, ShapeDecodeError};
+pub use schema::{ShapeMismatch, Untraceable, schema_shapes};
+
+pub(crate) use schema::traced;
 
 use model::MAX_ENCODED;
 
@@ -182,7 +190,11 @@ use model::MAX_ENCODED;
 /// panics and never loops: a `Deserialize` or `Serialize` that panics on a
 /// traced value is reported as [`ShapeErrorKind::Panicked`] (the panic hook
 /// still prints its message).
-pub(crate) fn shape_of<T: Serialize + DeserializeOwned>() -> Result<Shape, ShapeError> {
+///
+/// # Errors
+/// A type whose shape cannot be traced (see the module docs), naming the
+/// type and the place inside it.
+pub fn shape_of<T: Serialize + DeserializeOwned>() -> Result<Shape, ShapeError> {
     let shape = Shape::from_root(trace::trace::<T>()?);
     // Every shape the crate writes must be one the decoder reads back; the
     // unrolling already bounds nodes, depth and names, and this bounds what

@@ -174,14 +174,23 @@ impl Node {
     }
 }
 
-/// The 32-byte BLAKE3 fingerprint of a shape (see [`Shape::fingerprint`]).
+/// The 32-byte BLAKE3 fingerprint of a record type's shape (see
+/// [`Shape::fingerprint`]): what a reader compares with the shape a bundle
+/// carries. Displays as 64 lower-case hex digits, and serializes as them.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub(crate) struct Fingerprint(pub(crate) [u8; 32]);
+pub struct Fingerprint(pub(crate) [u8; 32]);
 
 impl Fingerprint {
-    /// The raw 32 bytes, as a bundle header would store them.
-    pub(crate) fn as_bytes(&self) -> &[u8; 32] {
+    /// The raw 32 bytes.
+    #[must_use]
+    pub fn as_bytes(&self) -> &[u8; 32] {
         &self.0
+    }
+}
+
+impl serde::Serialize for Fingerprint {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
     }
 }
 
@@ -206,8 +215,22 @@ impl fmt::Debug for Fingerprint {
 /// `==` compares everything, container names included; two shapes whose
 /// fingerprints are equal differ at most in container names, and
 /// [`first_difference`](super::first_difference) reports `None` for them.
+/// `Display` renders it on one line, Rust-like:
+///
+/// ```
+/// use caelmor_persist::shape::shape_of;
+/// #[derive(serde::Serialize, serde::Deserialize)]
+/// struct Player { id: u64, gold: u32, rank: Rank }
+/// #[derive(serde::Serialize, serde::Deserialize)]
+/// enum Rank { Recruit, Veteran }
+///
+/// let shape = shape_of::<Player>()?;
+/// assert_eq!(shape.to_string(), "Player { id: u64, gold: u32, rank: enum Rank { Recruit, Veteran } }");
+/// assert_eq!(shape.fingerprint().to_string().len(), 64);
+/// # Ok::<(), caelmor_persist::shape::ShapeError>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct Shape {
+pub struct Shape {
     root: Node,
     /// Computed once: a cached shape is asked for it on every save and open.
     fingerprint: Fingerprint,
@@ -235,19 +258,21 @@ impl Shape {
         &self.root
     }
 
-    /// BLAKE3 (in derive-key mode, context [`FINGERPRINT_CONTEXT`]) of the
-    /// canonical encoding of this shape with its container names left
-    /// empty, i.e. of `self.without_names().to_bytes()`: the same for a
+    /// BLAKE3 (in derive-key mode, context `"caelmor-persist 2025-01 record
+    /// shape fingerprint v1"`) of the canonical encoding of this shape with
+    /// its container names left empty: the same for a
     /// type renamed in Rust, different for any change of fields, field
     /// names, variants, variant names or kinds.
-    pub(crate) fn fingerprint(&self) -> Fingerprint {
+    #[must_use]
+    pub fn fingerprint(&self) -> Fingerprint {
         self.fingerprint
     }
 
     /// The canonical encoding, container names included, for a bundle to
     /// carry so that a reader can explain a mismatch. Deterministic: it
     /// depends on the tree alone (no map order, `TypeId` or address).
-    pub(crate) fn to_bytes(&self) -> Vec<u8> {
+    #[must_use]
+    pub fn to_bytes(&self) -> Vec<u8> {
         let mut out = Vec::new();
         encode::encode(&self.root, Names::Keep, &mut out);
         out
@@ -256,12 +281,17 @@ impl Shape {
     /// Reads a shape back from [`to_bytes`](Self::to_bytes) output. Safe on
     /// hostile bytes: bounded in size, nodes and depth, no panics, and only
     /// the canonical encoding is accepted (re-encoding gives the same bytes).
-    pub(crate) fn from_bytes(bytes: &[u8]) -> Result<Shape, ShapeDecodeError> {
+    ///
+    /// # Errors
+    /// Bytes that are not the canonical encoding of a shape, with the
+    /// offset where the decoder stopped.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Shape, ShapeDecodeError> {
         encode::decode(bytes).map(Shape::from_root)
     }
 
     /// The same shape with every container name emptied: what the
     /// fingerprint is computed from.
+    #[cfg(test)]
     pub(crate) fn without_names(&self) -> Shape {
         let mut root = self.root.clone();
         strip(&mut root);
@@ -272,6 +302,7 @@ impl Shape {
     }
 }
 
+#[cfg(test)]
 fn strip(node: &mut Node) {
     match node {
         Node::Prim(_) | Node::Recursive { .. } => {}
@@ -311,9 +342,23 @@ fn strip(node: &mut Node) {
 /// Why bytes are not a shape's canonical encoding.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("not a record shape: {reason} at byte {offset}")]
-pub(crate) struct ShapeDecodeError {
+pub struct ShapeDecodeError {
     /// Where the decoder stopped.
     pub(crate) offset: usize,
     /// What it found there.
     pub(crate) reason: &'static str,
+}
+
+impl ShapeDecodeError {
+    /// Where in the bytes the decoder stopped.
+    #[must_use]
+    pub fn offset(&self) -> usize {
+        self.offset
+    }
+
+    /// What it found there.
+    #[must_use]
+    pub fn reason(&self) -> &'static str {
+        self.reason
+    }
 }

@@ -11,6 +11,7 @@ use crate::ids::{Epoch, Fence, ShardId};
 use crate::rejection::Rejection;
 use crate::save::Sealed;
 use crate::schema::Schema;
+use crate::shape::{ShapeMismatch, Untraceable};
 
 /// Why a store refused or failed. [`StoreError::code`] gives the stable
 /// code, which every message also starts with.
@@ -77,11 +78,12 @@ pub enum StoreError {
         /// The newest epoch found.
         newest: Epoch,
     },
-    /// The latest epoch was written under another schema (name, version or
-    /// record shapes): a changed record type, not damage. Migrate it
-    /// explicitly.
+    /// The latest epoch was written under another schema name or version:
+    /// a changed schema, not damage. Bring it forward with an explicit
+    /// [migration](crate::migrate).
     #[error(
-        "E-STORE-SCHEMA: {epoch} was written with schema {found_name:?} v{found_version}, this store reads {expected_name:?} v{expected_version}"
+        "E-STORE-SCHEMA: {epoch} was written with schema {found_name:?} v{found_version}, this store reads {expected_name:?} v{expected_version}{}",
+        also(.shapes)
     )]
     SchemaMismatch {
         /// The epoch.
@@ -94,7 +96,39 @@ pub enum StoreError {
         found_name: String,
         /// The schema version the bundle declares.
         found_version: u32,
+        /// What changed besides the name or version: the first record type
+        /// (in [`System::ORDER`](crate::System::ORDER)) whose shape differs
+        /// from the one the epoch carries, if any.
+        shapes: Option<ShapeMismatch>,
     },
+    /// The latest epoch was written under the same schema name and
+    /// version, by a record type of another shape: a record type changed
+    /// without a migration (and without a new `VERSION`), not damage. Same
+    /// code as [`SchemaMismatch`](StoreError::SchemaMismatch): the schema
+    /// the epoch was written under is not the one the store reads. Bring it
+    /// forward with an explicit [migration](crate::migrate) from a schema
+    /// holding the old record types.
+    #[error(
+        "E-STORE-SCHEMA: {epoch} was written with schema {schema_name:?} v{schema_version}, but its {} records by another record type than this store's: {}",
+        .mismatch.system(),
+        .mismatch.difference()
+    )]
+    ShapeMismatch {
+        /// The epoch.
+        epoch: Epoch,
+        /// The schema name, the same in the bundle and the store.
+        schema_name: String,
+        /// The schema version, the same in the bundle and the store.
+        schema_version: u32,
+        /// Which system's record type differs (the first, in
+        /// [`System::ORDER`](crate::System::ORDER)), both fingerprints, and
+        /// the first difference.
+        mismatch: ShapeMismatch,
+    },
+    /// A record type of the schema cannot be traced, so no bundle of it
+    /// could be checked: refused before anything is written or read.
+    #[error("E-SHAPE-UNTRACEABLE: {0}")]
+    Untraceable(Untraceable),
     /// The shard is keyed with another key than this store's, or keyed
     /// where the store is not, or the reverse.
     #[error("E-STORE-KEY: the shard's digest key is {shard}, this store's is {store}")]
@@ -179,6 +213,18 @@ pub enum StoreError {
     },
 }
 
+/// `; its player records were written by another record type: …`, or
+/// nothing.
+fn also(shapes: &Option<ShapeMismatch>) -> String {
+    shapes.as_ref().map_or_else(String::new, |m| {
+        format!(
+            "; its {} records were written by another record type: {}",
+            m.system(),
+            m.difference()
+        )
+    })
+}
+
 fn io_code(error: &std::io::Error) -> &'static str {
     use std::io::ErrorKind;
     match error.kind() {
@@ -201,7 +247,10 @@ impl StoreError {
             StoreError::Exhausted => "E-STORE-EXHAUSTED",
             StoreError::Damaged { .. } => "E-STORE-DAMAGED",
             StoreError::HeadMissing { .. } => "E-STORE-HEAD",
-            StoreError::SchemaMismatch { .. } => "E-STORE-SCHEMA",
+            StoreError::SchemaMismatch { .. } | StoreError::ShapeMismatch { .. } => {
+                "E-STORE-SCHEMA"
+            }
+            StoreError::Untraceable(_) => "E-SHAPE-UNTRACEABLE",
             StoreError::KeyMismatch { .. } => "E-STORE-KEY",
             StoreError::NotClaimed { .. } => "E-STORE-UNCLAIMED",
             StoreError::Contended { .. } => "E-STORE-CONTENDED",

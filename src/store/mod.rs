@@ -40,12 +40,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::authority::{ServerAuthority, unique_token};
-use crate::format::{DIGEST_LEN, DigestKey, typed_reader};
+use crate::format::{DIGEST_LEN, DigestKey, reader, typed_reader};
 use crate::gate::Committable;
 use crate::ids::{Epoch, Fence, ShardId};
 use crate::rejection::Rejection;
 use crate::save::Sealed;
 use crate::schema::Schema;
+use crate::shape::{self, Shape, ShapeMismatch};
+use crate::system::System;
 use crate::verify::{VerifyOptions, verify};
 
 /// How a [`Store`] is set up: its digest key, how many epochs it keeps, and
@@ -362,7 +364,13 @@ impl<S: Schema, B: Backend> Store<S, B> {
     /// compare-and-swap, which supersedes every earlier authority. Bundles
     /// left behind by superseded writers are removed.
     ///
+    /// The schema's record types are traced first (once per process): a
+    /// schema whose shapes cannot be fingerprinted could write no bundle
+    /// that a reader can check, so it is refused before anything is locked
+    /// or written, and a claim's authority always seals.
+    ///
     /// # Errors
+    /// `E-SHAPE-UNTRACEABLE` naming the system, record type and reason;
     /// `E-STORE-CLAIMED` while another owner holds the lock; `E-STORE-KEY`
     /// if the shard is keyed otherwise; `E-STORE-HEAD` if the shard's head
     /// is lost although epochs remain; `E-STORE-EXHAUSTED` at the last
@@ -370,6 +378,7 @@ impl<S: Schema, B: Backend> Store<S, B> {
     /// a backend error.
     pub fn claim(&mut self) -> Result<ServerAuthority<S>, StoreError> {
         crate::trace::span!("claim", shard = self.shard().0, location = %self.backend.location());
+        let shapes = shapes_of::<S>()?;
         self.backend.lock()?;
         for _ in 0..CLAIM_ATTEMPTS {
             let head = self.backend.head()?;
@@ -403,6 +412,7 @@ impl<S: Schema, B: Backend> Store<S, B> {
                     next.fence,
                     next.latest.map(|l| l.epoch),
                     self.config.key.clone(),
+                    shapes,
                     Arc::clone(&self.current),
                 ));
             }
@@ -593,8 +603,12 @@ impl<S: Schema, B: Backend> Store<S, B> {
     /// `E-STORE-DAMAGED` naming the epoch if its bundle is missing, is not
     /// the one committed, or fails verification — never an older epoch
     /// instead; `E-STORE-HEAD` if the head is lost while epochs remain;
-    /// `E-STORE-SCHEMA` if the latest was written under another schema;
-    /// `E-STORE-KEY` if the shard is keyed otherwise; a backend error.
+    /// `E-STORE-SCHEMA` if the latest was written under another schema —
+    /// another name or version, or a record type of another shape, with
+    /// the first difference (bring it forward with
+    /// [`migrate`](Store::migrate)); `E-STORE-KEY` if the shard is keyed
+    /// otherwise; `E-SHAPE-UNTRACEABLE` if a record type of `S` cannot be
+    /// traced; a backend error.
     pub fn load_latest(&self) -> Result<Option<Loaded<S>>, StoreError> {
         crate::trace::span!("load", shard = self.shard().0, location = %self.backend.location());
         let Some(head) = self.head()? else {
@@ -605,21 +619,79 @@ impl<S: Schema, B: Backend> Store<S, B> {
         let Some(latest) = head.latest else {
             return Ok(None);
         };
-        let bytes = self.read_committed(&latest)?;
-        let options =
-            VerifyOptions::for_schema::<S>(self.shard(), latest.epoch, self.config.key.as_ref());
-        let opened = typed_reader::read::<S>(&bytes, &options).map_err(|rejection| {
-            self.refused(
+        let opened = self.read_latest_as::<S>(&latest)?;
+        Ok(Some(Loaded::new(opened, self.id, head.fence)))
+    }
+
+    /// The latest committed epoch, read and verified in full as a bundle of
+    /// schema `Old`, for a migration by `authority` into this store's
+    /// schema; `None` for a shard that has never committed.
+    ///
+    /// Restore's provenance, for the same reason (Stage 21.2 §9.6): only the
+    /// shard's current server migrates, so the authority must be this
+    /// store's, its fence the head's, and still current; and it migrates
+    /// only the latest epoch, the one its next save follows.
+    pub(crate) fn latest_for_migration<Old: Schema>(
+        &self,
+        authority: &ServerAuthority<S>,
+    ) -> Result<Option<typed_reader::Opened<Old>>, StoreError> {
+        if authority.store != self.id {
+            return Err(StoreError::ForeignAuthority);
+        }
+        let head = self.head()?.ok_or_else(|| StoreError::NotClaimed {
+            location: self.backend.location(),
+        })?;
+        self.check_key(&head)?;
+        if authority.fence != head.fence || !authority.is_current() {
+            return Err(StoreError::Fenced {
+                current: head.fence.max(self.fence()),
+                found: authority.fence,
+            });
+        }
+        let Some(latest) = head.latest else {
+            return Ok(None);
+        };
+        // Always so for a current authority (its claim saw the head, and
+        // only it has committed since); checked, because a migration that
+        // sealed another epoch would only be refused at the commit.
+        let next = latest.epoch.next().ok_or(StoreError::Exhausted)?;
+        if authority.next_epoch() != next {
+            return Err(StoreError::EpochNotNext {
+                expected: next,
+                found: authority.next_epoch(),
+            });
+        }
+        self.read_latest_as::<Old>(&latest).map(Some)
+    }
+
+    /// The head's latest epoch, read and verified in full as a bundle of
+    /// schema `R`: the store's own schema for a load, the old one for a
+    /// migration.
+    pub(crate) fn read_latest_as<R: Schema>(
+        &self,
+        latest: &EpochRecord,
+    ) -> Result<typed_reader::Opened<R>, StoreError> {
+        let shapes = shapes_of::<R>()?;
+        let bytes = self.read_committed(latest)?;
+        let options = VerifyOptions::for_schema::<R>(
+            shapes,
+            self.shard(),
+            latest.epoch,
+            self.config.key.as_ref(),
+        );
+        let opened = typed_reader::read::<R>(&bytes, &options).map_err(|rejection| {
+            self.refused::<R>(
                 StoredEpoch {
                     epoch: latest.epoch,
                     fence: latest.fence,
                 },
                 rejection,
+                &bytes,
             )
         })?;
         crate::trace::event!(
             epoch = latest.epoch.0,
-            fence = head.fence.0,
+            fence = latest.fence.0,
             bytes = bytes.len(),
             records = opened
                 .summary
@@ -627,9 +699,10 @@ impl<S: Schema, B: Backend> Store<S, B> {
                 .iter()
                 .map(|s| s.records)
                 .sum::<u64>(),
-            "loaded and verified"
+            schema = R::NAME,
+            "read and verified"
         );
-        Ok(Some(Loaded::new(opened, self.id, head.fence)))
+        Ok(opened)
     }
 
     /// The head's latest epoch's bytes, checked to be those committed.
@@ -668,8 +741,14 @@ impl<S: Schema, B: Backend> Store<S, B> {
     }
 
     /// A rejection of a stored bundle, named for what it is: another
-    /// schema is not damage.
-    fn refused(&self, stored: StoredEpoch, rejection: Rejection) -> StoreError {
+    /// schema, or a changed record type, is not damage. `R` is the schema
+    /// it was read as, `bytes` the bundle.
+    fn refused<R: Schema>(
+        &self,
+        stored: StoredEpoch,
+        rejection: Rejection,
+        bytes: &[u8],
+    ) -> StoreError {
         let epoch = stored.epoch;
         match rejection {
             Rejection::SchemaMismatch {
@@ -683,7 +762,16 @@ impl<S: Schema, B: Backend> Store<S, B> {
                 expected_version,
                 found_name,
                 found_version,
+                shapes: first_shape_change::<R>(bytes),
             },
+            // Reached only once the name and version matched (rule 9).
+            Rejection::ShapeMismatch(mismatch) => StoreError::ShapeMismatch {
+                epoch,
+                schema_name: R::NAME.to_owned(),
+                schema_version: R::VERSION,
+                mismatch,
+            },
+            Rejection::Untraceable(untraceable) => StoreError::Untraceable(untraceable),
             rejection => StoreError::Damaged {
                 location: self.backend.location_of(stored),
                 epoch,
@@ -730,9 +818,28 @@ impl<S: Schema, B: Backend> Store<S, B> {
         }
         match verify(&bytes, &options) {
             Ok(verified) => Ok(Some(StoredBundle::new(bytes, verified))),
-            Err(rejection) => Err(self.refused(stored, rejection)),
+            Err(rejection) => Err(self.refused::<S>(stored, rejection, &bytes)),
         }
     }
+}
+
+/// The first record type of `R`, in [`System::ORDER`], whose shape
+/// differs from the one `bytes` carry: what changed besides a schema's name
+/// or version. For bytes that passed rules 1 to 5 of the format.
+fn first_shape_change<R: Schema>(bytes: &[u8]) -> Option<ShapeMismatch> {
+    let header = reader::header_of(bytes)?;
+    let found = reader::shapes(&header).ok()?;
+    let expected = shape::traced::<R>().ok()?;
+    System::ORDER
+        .into_iter()
+        .zip(&found)
+        .zip(expected)
+        .find_map(|((system, found), expected)| ShapeMismatch::between(system, found, expected))
+}
+
+/// The shapes of `R`'s record types, or `E-SHAPE-UNTRACEABLE`.
+fn shapes_of<R: Schema>() -> Result<[&'static Shape; 5], StoreError> {
+    shape::traced::<R>().map_err(StoreError::Untraceable)
 }
 
 /// Which of the stored epochs are committed, oldest first: every epoch up

@@ -51,7 +51,9 @@ pub fn enc<T: Serialize + ?Sized>(value: &T) -> Vec<u8> {
     postcard::to_allocvec(value).expect("test values always encode")
 }
 
-/// The header, as the specification lists it.
+/// The header, as the specification lists it. `shapes` are five byte
+/// strings (postcard writes a `Vec<u8>` as its length and its bytes, and an
+/// array as its elements back to back).
 #[derive(Clone, Debug, Serialize)]
 pub struct Header {
     pub shard: ShardId,
@@ -59,6 +61,7 @@ pub struct Header {
     pub fence: Fence,
     pub schema_name: String,
     pub schema_version: u32,
+    pub shapes: [Vec<u8>; 5],
 }
 
 impl Header {
@@ -70,8 +73,203 @@ impl Header {
             fence: FENCE,
             schema_name: Reference::NAME.to_owned(),
             schema_version: Reference::VERSION,
+            shapes: reference_shapes(),
         }
     }
+}
+
+/// The record-shape encoding, written from the grammar in the
+/// specification ("Record shapes"), not with the crate's encoder.
+pub mod shape {
+    /// The encoding's version byte, then the root node.
+    pub fn root(node: Vec<u8>) -> Vec<u8> {
+        let mut out = vec![0x01];
+        out.extend(node);
+        out
+    }
+
+    /// A LEB128 count.
+    pub fn count(mut n: usize, out: &mut Vec<u8>) {
+        loop {
+            let byte = (n & 0x7f) as u8;
+            n >>= 7;
+            if n == 0 {
+                out.push(byte);
+                return;
+            }
+            out.push(byte | 0x80);
+        }
+    }
+
+    pub fn name(s: &str, out: &mut Vec<u8>) {
+        count(s.len(), out);
+        out.extend_from_slice(s.as_bytes());
+    }
+
+    pub const BOOL: u8 = 0x00;
+    pub const U8: u8 = 0x06;
+    pub const U16: u8 = 0x07;
+    pub const U32: u8 = 0x08;
+    pub const U64: u8 = 0x09;
+    pub const I32: u8 = 0x03;
+    pub const F32: u8 = 0x0b;
+    pub const STR: u8 = 0x0e;
+
+    pub fn prim(tag: u8) -> Vec<u8> {
+        vec![tag]
+    }
+
+    pub fn strukt(container: &str, fields: &[(&str, Vec<u8>)]) -> Vec<u8> {
+        let mut out = vec![0x24];
+        name(container, &mut out);
+        count(fields.len(), &mut out);
+        for (field, node) in fields {
+            name(field, &mut out);
+            out.extend(node);
+        }
+        out
+    }
+
+    /// An enum whose variants are unit (`None`) or newtype (`Some(node)`).
+    pub fn enumeration(container: &str, variants: &[(&str, Option<Vec<u8>>)]) -> Vec<u8> {
+        let mut out = vec![0x25];
+        name(container, &mut out);
+        count(variants.len(), &mut out);
+        for (variant, payload) in variants {
+            name(variant, &mut out);
+            match payload {
+                None => out.push(0x00),
+                Some(node) => {
+                    out.push(0x01);
+                    out.extend(node);
+                }
+            }
+        }
+        out
+    }
+
+    pub fn tuple(items: &[Vec<u8>]) -> Vec<u8> {
+        let mut out = vec![0x22];
+        count(items.len(), &mut out);
+        for item in items {
+            out.extend(item);
+        }
+        out
+    }
+
+    pub fn option(inner: Vec<u8>) -> Vec<u8> {
+        let mut out = vec![0x26];
+        out.extend(inner);
+        out
+    }
+
+    pub fn seq(inner: Vec<u8>) -> Vec<u8> {
+        let mut out = vec![0x27];
+        out.extend(inner);
+        out
+    }
+}
+
+/// The canonical shape bytes of the reference schema's five record types
+/// (ids are `#[serde(transparent)]`: plain `u64`s).
+pub fn reference_shapes() -> [Vec<u8>; 5] {
+    use shape::*;
+    let u = || prim(U64);
+    let position = || {
+        strukt(
+            "Position",
+            &[("x", prim(F32)), ("y", prim(F32)), ("z", prim(F32))],
+        )
+    };
+    let player = strukt(
+        "Player",
+        &[
+            ("id", u()),
+            ("name", prim(STR)),
+            ("level", prim(U16)),
+            (
+                "stats",
+                strukt(
+                    "Stats",
+                    &[
+                        ("strength", prim(U16)),
+                        ("agility", prim(U16)),
+                        ("intellect", prim(U16)),
+                        ("stamina", prim(U16)),
+                    ],
+                ),
+            ),
+            ("currency", u()),
+            ("last_zone", u()),
+            ("last_position", position()),
+        ],
+    );
+    let zone = strukt(
+        "Zone",
+        &[
+            ("id", u()),
+            ("name", prim(STR)),
+            (
+                "biome",
+                enumeration(
+                    "Biome",
+                    &[
+                        ("Forest", None),
+                        ("Desert", None),
+                        ("Tundra", None),
+                        ("Coast", None),
+                        ("Cavern", None),
+                        ("City", None),
+                    ],
+                ),
+            ),
+            ("level_range", tuple(&[prim(U16), prim(U16)])),
+        ],
+    );
+    let npc = strukt(
+        "Npc",
+        &[
+            ("id", u()),
+            ("template", prim(U32)),
+            ("zone", u()),
+            ("position", position()),
+            ("health", prim(U32)),
+            ("max_health", prim(U32)),
+        ],
+    );
+    let item = strukt(
+        "Item",
+        &[
+            ("id", u()),
+            ("template", prim(U32)),
+            ("stack", prim(U16)),
+            ("durability", option(prim(U16))),
+            (
+                "location",
+                enumeration(
+                    "ItemLocation",
+                    &[
+                        ("Zone", Some(u())),
+                        ("Player", Some(u())),
+                        ("Container", Some(u())),
+                    ],
+                ),
+            ),
+            ("owner", option(u())),
+        ],
+    );
+    let quest = strukt(
+        "Quest",
+        &[
+            ("id", u()),
+            ("owner", u()),
+            ("template", prim(U32)),
+            ("stage", prim(U16)),
+            ("progress", seq(prim(U32))),
+            ("zones", seq(u())),
+        ],
+    );
+    [player, zone, npc, item, quest].map(root)
 }
 
 /// A section stamp: tag u8, shard varint, epoch varint.
@@ -709,8 +907,8 @@ pub fn planted(
 
 /// What a store's `load_latest` says of `bytes` planted as the latest epoch
 /// `epoch` of `shard` (under `key`, if given): `Ok`, or the rule it broke,
-/// with `E-STORE-SCHEMA` turned back into the `E-SCHEMA` rejection it
-/// stands for. Every other refusal must be `E-STORE-DAMAGED` carrying its
+/// with `E-STORE-SCHEMA` turned back into the `E-SCHEMA` or `E-SHAPE`
+/// rejection it stands for. Every other refusal must be `E-STORE-DAMAGED` carrying its
 /// rejection. `bytes` must be at least a digest long (the head records the
 /// committed digest: shorter bytes are damaged before any rule is read).
 pub fn load_as(
@@ -733,6 +931,7 @@ pub fn load_as(
             expected_version,
             found_name,
             found_version,
+            ..
         }) => {
             assert_eq!(at, epoch);
             Err(Rejection::SchemaMismatch {
@@ -741,6 +940,20 @@ pub fn load_as(
                 found_name,
                 found_version,
             })
+        }
+        Err(StoreError::ShapeMismatch {
+            epoch: at,
+            schema_name,
+            schema_version,
+            mismatch,
+        }) => {
+            assert_eq!(at, epoch);
+            // Only once the name and version matched.
+            assert_eq!(
+                (schema_name.as_str(), schema_version),
+                (Reference::NAME, Reference::VERSION)
+            );
+            Err(Rejection::ShapeMismatch(mismatch))
         }
         Err(StoreError::Damaged {
             epoch: at,
@@ -795,11 +1008,13 @@ pub fn shuffled(shard: &Shard, seed: u64) -> Shard {
 }
 
 /// Rules 1-9 reject in `verify` and typed open alike; these only in typed
-/// open (rule 10: the records themselves).
+/// open: rule 9's record shapes (a schema-agnostic reader has none to
+/// expect) and rule 10 (the records themselves).
 pub fn typed_only(r: &Rejection) -> bool {
     matches!(
         r,
-        Rejection::IndexMismatch { .. }
+        Rejection::ShapeMismatch(_)
+            | Rejection::IndexMismatch { .. }
             | Rejection::Undecodable {
                 part: Part::Record(..),
                 ..

@@ -152,6 +152,19 @@ pub(crate) fn inspect(args: &InspectArgs, out: &mut Out) -> CliResult<Outcome> {
             section.payload_bytes
         );
     }
+    // The record types that wrote it: what a server's record types must
+    // match to load it, and what a migration from it starts from.
+    outln!(out);
+    outln!(out, "  {:<8} {:<16}  record type", "shape", "fingerprint");
+    for (section, shape) in s.sections.iter().zip(&v.shapes) {
+        let fingerprint = shape.fingerprint().to_string();
+        outln!(
+            out,
+            "  {:<8} {:<16}  {shape}",
+            section.system,
+            &fingerprint[..16]
+        );
+    }
     if args.index {
         outln!(out);
         print_index(out, &v.index);

@@ -359,8 +359,51 @@ fn parent_of(path: &Path) -> Option<&Path> {
 static NEXT_TEMP: AtomicU64 = AtomicU64::new(0);
 
 /// A shard in a directory of the local file system: the backend of
-/// [`FileStore`]. See the [module documentation](self) for the layout and
-/// the protocol.
+/// [`FileStore`].
+///
+///
+/// ```text
+/// <root>/
+///   shard-1/                                          one directory per shard
+///     lock                                            held (OS lock) by the owning store
+///     head-00000000000000000012                       the head, version 12: the latest
+///     head-00000000000000000011                       earlier heads (the last 64 are kept)
+///     epoch-00000000000000000041.fence-…0003.cpb      one bundle per epoch
+///     epoch-00000000000000000042.fence-…0003.cpb      ← what head 12 names as latest
+///     .epoch-00000000000000000043.fence-…0003.<n>.tmp a commit in progress, or a crash's leftover
+/// ```
+///
+/// **Nothing is ever replaced.** Every file is written under a temporary
+/// name created exclusively (`O_CREAT | O_EXCL`: a symbolic link planted at
+/// the name makes it fail), synced, and given its final name with
+/// `link(2)`, which fails if the name exists. Bundle names carry the fence of
+/// the writer, so two writers never contend for one name.
+///
+/// **The head is a compare-and-swap.** Head `v + 1` is created only by the
+/// writer that read head `v` as the latest; `link` lets exactly one writer
+/// create it. So a commit is: publish the bundle file, sync the directory,
+/// then create head `v + 1` naming it and sync the directory again — the
+/// head's creation is the commit point. A superseded writer (its lock
+/// bypassed: the lock file deleted, or a file system whose locks do not
+/// reach other hosts) loses the race for head `v + 1` to the claim that
+/// superseded it, and its bundle never becomes the latest.
+///
+/// Old heads are pruned, so a writer that slept long enough could find
+/// its `v + 1` free again: every head names the hash of the one it
+/// replaced (`previous`), and a writer whose head is followed by one not
+/// built on it withdraws it and reports a conflict. A claim removes the
+/// temporaries of older fences; a writer whose temporary vanished before
+/// its link was superseded, and reports a conflict too, not an I/O error.
+///
+/// **A new shard is durable before anything in it is promised.** Opening
+/// creates the shard directory (and the root) if needed; the shard's first
+/// claim syncs the root and the root's parent before it creates the first
+/// head, whoever created them — so an opener that crashed or failed before
+/// syncing them is made good by the claim.
+///
+/// The OS lock on `lock` only says "one owner at a time" (liveness): a
+/// second store is refused at its claim (`E-STORE-CLAIMED`) instead of
+/// superseding the first. Safety never depends on it.
 pub struct FileBackend {
     shard: ShardId,
     dir: ShardDir,
