@@ -204,12 +204,6 @@ impl PgBackend {
         })
     }
 
-    /// Where the shard lives, without a password.
-    #[must_use]
-    pub fn location_str(&self) -> &str {
-        &self.location
-    }
-
     /// The key of this shard's owner lock (`pg_try_advisory_lock(key)`), for
     /// finding the owner in `pg_locks`: a BLAKE3 derivation of the shard id
     /// and the schema the tables live in, so that stores in two schemas of
