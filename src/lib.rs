@@ -141,6 +141,7 @@
 
 mod authority;
 mod check;
+mod entry;
 pub mod format;
 pub mod gate;
 mod ids;

@@ -20,7 +20,8 @@ use core::marker::PhantomData;
 
 use crate::authority::ServerAuthority;
 use crate::check;
-use crate::format::wire::{Header, ItemEntry, NpcEntry, QuestEntryRef};
+use crate::entry;
+use crate::format::wire::Header;
 use crate::format::writer::{BundleWriter, IndexEntry};
 use crate::format::{DIGEST_LEN, DigestKey};
 use crate::gate;
@@ -257,7 +258,7 @@ impl<S: Schema> Save<S, WorldDone> {
             System::Npc,
             &refs,
             || check::npcs(&refs, zones),
-            |index| refs.iter().for_each(|r| index.push(npc_entry(*r))),
+            |index| refs.iter().for_each(|r| index.push(entry::npc(*r))),
             |r| r.id().0,
         )?;
         Ok(self.advance())
@@ -282,7 +283,7 @@ impl<S: Schema> Save<S, NpcDone> {
             System::Item,
             &refs,
             || check::items(&refs, players, zones),
-            |index| refs.iter().for_each(|r| index.push(item_entry(*r))),
+            |index| refs.iter().for_each(|r| index.push(entry::item(*r))),
             |r| r.id().0,
         )?;
         Ok(self.advance())
@@ -306,7 +307,7 @@ impl<S: Schema> Save<S, ItemDone> {
             System::Quest,
             &refs,
             || check::quests(&refs, players, zones),
-            |index| refs.iter().for_each(|r| index.push(quest_entry(*r))),
+            |index| refs.iter().for_each(|r| index.push(entry::quest(*r))),
             |r| r.id().0,
         )?;
         Ok(self.advance())
@@ -328,30 +329,6 @@ impl<S: Schema> Save<S, QuestDone> {
             fence: self.fence,
             _schema: PhantomData,
         }
-    }
-}
-
-pub(crate) fn npc_entry<R: NpcRecord>(r: &R) -> NpcEntry {
-    NpcEntry {
-        id: r.id(),
-        zone: r.zone(),
-    }
-}
-
-/// A quest's index entry, borrowing its zone list from the record.
-pub(crate) fn quest_entry<R: QuestRecord>(r: &R) -> QuestEntryRef<'_> {
-    QuestEntryRef {
-        id: r.id(),
-        owner: r.owner(),
-        zones: r.zone_context(),
-    }
-}
-
-pub(crate) fn item_entry<R: ItemRecord>(r: &R) -> ItemEntry {
-    ItemEntry {
-        id: r.id(),
-        location: r.location(),
-        owner: r.owner(),
     }
 }
 
