@@ -275,28 +275,6 @@ mod tests {
             .expect_epoch(EPOCH)
     }
 
-    /// Appends one section of `records` as given, each indexed by `entry`.
-    fn put<'a, R, E>(
-        w: &mut BundleWriter,
-        system: System,
-        records: &'a [R],
-        entry: impl Fn(&'a R) -> E,
-        id: impl Fn(&R) -> u64 + Sync,
-    ) where
-        R: Serialize + Sync,
-        E: IndexEntry,
-    {
-        let refs: Vec<&R> = records.iter().collect();
-        w.section(
-            system,
-            &refs,
-            || Ok(()),
-            |ix| records.iter().for_each(|r| ix.push(entry(r))),
-            id,
-        )
-        .expect("reference records always encode");
-    }
-
     /// Writes the records as given: no sorting, no checks.
     fn unchecked(
         players: &[Player],
@@ -312,11 +290,11 @@ mod tests {
             schema_name: "caelmor-reference".into(),
             schema_version: 1,
         });
-        put(&mut w, System::Player, players, |r| r.id, |r| r.id.0);
-        put(&mut w, System::World, zones, |r| r.id, |r| r.id.0);
-        put(&mut w, System::Npc, npcs, entry::npc, |r| r.id.0);
-        put(&mut w, System::Item, items, entry::item, |r| r.id.0);
-        put(&mut w, System::Quest, quests, entry::quest, |r| r.id.0);
+        w.section_as_given(System::Player, players, |r| r.id);
+        w.section_as_given(System::World, zones, |r| r.id);
+        w.section_as_given(System::Npc, npcs, entry::npc);
+        w.section_as_given(System::Item, items, entry::item);
+        w.section_as_given(System::Quest, quests, entry::quest);
         w.finish(None).0
     }
 
