@@ -165,8 +165,8 @@ pub use rejection::{Edge, Part, Rejection, RejectionCode};
 pub use restore::{Activation, ActivationError, Dormant, Restore};
 pub use save::{Save, Sealed};
 pub use schema::{
-    ItemHolder, ItemLocation, ItemRecord, NpcRecord, PlayerRecord, QuestRecord, Record, Schema,
-    WorldRecord,
+    ItemHolder, ItemLocation, ItemRecord, MAX_SCHEMA_NAME, NpcRecord, PlayerRecord, QuestRecord,
+    Record, Schema, WorldRecord,
 };
 pub use state::{ItemDone, NpcDone, PlayerDone, QuestDone, Start, State, WorldDone};
 pub use store::{

@@ -27,7 +27,7 @@ use crate::format::{DIGEST_LEN, DigestKey};
 use crate::gate;
 use crate::ids::{Epoch, Fence, PlayerId, ShardId, ZoneId};
 use crate::rejection::Rejection;
-use crate::schema::Schema;
+use crate::schema::{NameFits, Schema};
 use crate::state::{ItemDone, NpcDone, PlayerDone, QuestDone, Start, State, WorldDone};
 use crate::system::System;
 
@@ -295,6 +295,9 @@ impl<S: Schema> Save<S, Start> {
     /// the next one free to use it.
     #[must_use]
     pub fn begin(authority: &ServerAuthority<S>) -> Self {
+        // Does not compile for a schema whose name is longer than a bundle
+        // may hold.
+        let () = NameFits::<S>::PROOF;
         let header = Header {
             shard: authority.shard,
             epoch: authority.next_epoch,

@@ -18,7 +18,10 @@
 //!
 //! body (postcard)
 //!   header          shard varint, epoch varint, fence varint,
-//!                   schema_name (varint length + UTF-8), schema_version varint
+//!                   schema_name (varint length + UTF-8), schema_version varint;
+//!                   a writer's schema_name is at most 255 bytes
+//!                   (`Schema::NAME`, checked at compile time), a reader
+//!                   takes any length
 //!   section_table   varint count, then `count` system tags, one byte each
 //!                   (0 player, 1 world, 2 npc, 3 item, 4 quest);
 //!                   the only valid table is [5, 0, 1, 2, 3, 4]

@@ -199,6 +199,7 @@ pub(crate) fn read<S: Schema>(
     bytes: &[u8],
     options: &VerifyOptions,
 ) -> Result<Opened<S>, Rejection> {
+    let () = crate::schema::NameFits::<S>::PROOF;
     open::<S>(bytes, options).map_or_else(|| open_rule_by_rule::<S>(bytes, options), Ok)
 }
 

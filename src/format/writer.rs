@@ -1182,6 +1182,22 @@ mod tests {
         );
     }
 
+    /// `Schema::NAME` is at most 255 bytes at compile time; a reader takes
+    /// any length, so that no bundle (one written before that check, say)
+    /// is unreadable for its name.
+    #[test]
+    fn a_schema_name_over_the_limit_is_still_read() {
+        let mut long = header();
+        long.schema_name = "n".repeat(crate::schema::MAX_SCHEMA_NAME + 45);
+        let mut w = BundleWriter::begin(&long);
+        for system in System::ORDER {
+            w.section_as_given(system, &[] as &[PlayerId], |p| *p);
+        }
+        let bytes = w.finish(None).0;
+        let verified = crate::verify(&bytes, &crate::VerifyOptions::new()).expect("readable");
+        assert_eq!(verified.summary.schema_name, long.schema_name);
+    }
+
     #[test]
     fn permuting_follows_every_cycle() {
         let n = 1000;
