@@ -114,7 +114,10 @@
 //! Ids unique; every reference resolving inside the same bundle (NPC → zone;
 //! item → zone, player, containing item, owner; quest → owner, zones); item
 //! containment acyclic and rooted in a zone or a player — at each save step,
-//! and again when a bundle is opened. The bundle is one digest-closed frame
+//! and again when a bundle is opened. Every seal opens: a save step reads
+//! each record's id and references once, and decodes every record right
+//! after encoding it, exactly as a restore will; a record that does not
+//! come back the same is refused at its step (`E-RECORD-ROUNDTRIP`). The bundle is one digest-closed frame
 //! whose every section carries the bundle's shard and epoch; a reader checks
 //! the digest before decoding anything and rejects every non-canonical
 //! encoding. Each refusal is a [`Rejection`] with a stable
@@ -130,6 +133,7 @@
 //! | 21.2 §7 legal edges only | the id types record traits return; [`ItemLocation`] has no NPC; [`System::dependencies`] const-checked |
 //! | 21.2 §7 no cycles | const proof in [`system`](System); `E-CONTAINMENT-CYCLE` |
 //! | 21.2 §5, §9.3 atomic | failing steps consume the chain; only [`Sealed`] commits; [`FileStore`] commits survive a crash whole or not at all |
+//! | 21.2 §5 a save produces authoritative state or fails | every seal opens: records read once, each decoded again as [`Restore::open`] will; `E-RECORD-ROUNDTRIP` |
 //! | 21.2 §8 no partial restore, no inference | [`Restore::open`] verifies all before handing out anything |
 //! | 21.2 §9.4 deterministic | canonical encoding, fixed check order, stable codes |
 //! | 21.0 mixed-epoch, client-influenced | per-section epoch and shard stamps; [`DigestKey`]; [`ServerAuthority`] |
