@@ -319,7 +319,9 @@ struct Snap<Run> {
 
 /// Writes the index entries of `source` to `buf`, taking each record's
 /// snapshot once and proving the section's rules on it as it goes. `total`
-/// is how many entries the whole index holds, for the buffer's growth.
+/// is how many entries `buf` is to take in this run and after it, for the
+/// buffer's growth; `count` how many records the whole section holds, for
+/// the rules.
 fn snapshot<S: Section>(
     s: &S,
     source: Source<'_, '_, S>,
@@ -383,13 +385,18 @@ enum Expected<'a> {
 /// still wanted.
 const ABORT_EVERY: usize = 1024;
 
+/// How many records this thread proves ahead at a time while it waits for
+/// the second thread's snapshot.
+const EARLY_CHUNK: usize = 256;
+
 /// Encodes `records` onto `out`, proving each right after it is written:
 /// decoded exactly as `open` decodes it, it must re-encode to the same
 /// bytes and give back its snapshot entry, found at `expected` (the
 /// entries of these records, in order). Stops at the first record that
 /// fails, or, without an answer that counts, once `abort` is set.
 /// `first` is the position of `records[0]` in the section; `total` how
-/// many records the section's payload holds, for the buffer's growth.
+/// many records `out` is to take from here on, for its growth. Returns how
+/// many bytes of snapshot entries the records took.
 fn encode_and_prove<S: Section>(
     s: &S,
     records: &[&S::Record],
@@ -398,15 +405,16 @@ fn encode_and_prove<S: Section>(
     first: usize,
     total: usize,
     abort: &AtomicBool,
-) -> Result<(), Rejection> {
+) -> Result<usize, Rejection> {
     let mut growth = Growth::new(out, total);
-    let mut cursor = match expected {
+    let start = match expected {
         Expected::Within(at) => at,
         Expected::Apart(_) => 0,
     };
+    let mut cursor = start;
     for (n, record) in records.iter().enumerate() {
         if n % ABORT_EVERY == 0 && abort.load(Ordering::Relaxed) {
-            return Ok(());
+            return Ok(cursor - start);
         }
         // The record's id as its snapshot gave it (the entry at `cursor`
         // starts with it): the one a rejection names.
@@ -458,7 +466,7 @@ fn encode_and_prove<S: Section>(
         }
         cursor += snapshot.len() - compare.rest.len();
     }
-    Ok(())
+    Ok(cursor - start)
 }
 
 /// How a run of items (a section's index entries, or its records) grows the
@@ -723,12 +731,35 @@ impl BundleWriter {
             let mut out = Vec::new();
             let apart = Expected::Apart(&mine.index);
             let proven = encode_and_prove(s, tail, &mut out, apart, split, tail.len(), &abort);
-            Some(proven.map(|()| out))
+            Some(proven.map(|_| out))
         };
         // This thread: the head's snapshot into the bundle, the tail's
         // copied after it, the rules decided, then the head's records.
         let here = || -> Result<Flow, Rejection> {
             let snap = snapshot(s, source.range(0..split), &mut self.buf, count, count);
+            let never = AtomicBool::new(false);
+            // Until the second thread has published its snapshot, the head's
+            // records cannot go into the bundle (the tail's entries come
+            // first): rather than wait, prove the first ones into a buffer of
+            // their own, appended once those entries are in place. A
+            // quarter of the head at most, so that the buffer stays small.
+            let ahead = head.len() / 4;
+            let (mut early, mut early_done, mut early_index) = (Vec::new(), 0, 0);
+            let mut early_failed = None;
+            while published.get().is_none() && early_done < ahead && early_failed.is_none() {
+                let upto = (early_done + EARLY_CHUNK).min(ahead);
+                let apart = Expected::Apart(&self.buf[entries_at + early_index..]);
+                let to_come = ahead - early_done;
+                let run = &head[early_done..upto];
+                match encode_and_prove(s, run, &mut early, apart, early_done, to_come, &never) {
+                    Ok(used) => {
+                        (early_done, early_index) = (upto, early_index + used);
+                        #[cfg(test)]
+                        tests::PROVEN_AHEAD.fetch_add(run.len(), Ordering::Relaxed);
+                    }
+                    Err(rejection) => early_failed = Some(rejection),
+                }
+            }
             // `None`: the second thread unwound; the join resumes its panic.
             let Some(tail_snap) = published.wait() else {
                 return Ok(Flow::Unsorted);
@@ -753,15 +784,25 @@ impl BundleWriter {
                     return Err(rejection);
                 }
             }
+            // After the rules: the head's first records fail first.
+            if let Some(rejection) = early_failed {
+                abort.store(true, Ordering::Relaxed);
+                return Err(rejection);
+            }
             self.payload_len_at = self.buf.len();
             self.buf.extend_from_slice(&[0; 8]);
-            let never = AtomicBool::new(false);
-            let within = Expected::Within(entries_at);
-            let proven = encode_and_prove(s, head, &mut self.buf, within, 0, count, &never);
+            let _ = self.buf.try_reserve_exact(early.len() + Growth::ROOM);
+            self.buf.extend_from_slice(&early);
+            drop(early);
+            let within = Expected::Within(entries_at + early_index);
+            let rest = &head[early_done..];
+            let to_come = count - early_done;
+            let proven =
+                encode_and_prove(s, rest, &mut self.buf, within, early_done, to_come, &never);
             if proven.is_err() {
                 abort.store(true, Ordering::Relaxed);
             }
-            proven.map(|()| Flow::Written)
+            proven.map(|_| Flow::Written)
         };
         let (tail_out, flow) = crate::parallel::join(side, here);
         // The tail's index entries are in the bundle now: let them go before
@@ -924,18 +965,35 @@ mod tests {
         }
     }
 
+    /// How many records were proven ahead while waiting for the second
+    /// thread's snapshot, over all the tests.
+    pub(super) static PROVEN_AHEAD: core::sync::atomic::AtomicUsize =
+        core::sync::atomic::AtomicUsize::new(0);
+
     /// A section of test records indexed by their ids, with a rule that
-    /// the streamed proof cannot decide for the id `doubt` and the rules on
-    /// the whole index refuse for the id `refuse`.
+    /// the streamed proof cannot decide for the id `doubt`, the rules on
+    /// the whole index refuse for the id `refuse`, and entries from the id
+    /// `slow_from` on that take a while to read (so that the second thread
+    /// publishes its snapshot late, and this one proves records ahead).
     struct Recs {
         doubt: Option<u64>,
         refuse: Option<u64>,
+        slow_from: Option<u64>,
     }
 
     const PLAIN: Recs = Recs {
         doubt: None,
         refuse: None,
+        slow_from: None,
     };
+
+    /// [`PLAIN`], slow to read from the id `from` on.
+    fn slow(from: u64) -> Recs {
+        Recs {
+            slow_from: Some(from),
+            ..PLAIN
+        }
+    }
 
     impl Section for Recs {
         type Record = Rec;
@@ -945,6 +1003,9 @@ mod tests {
         const SYSTEM: System = System::Player;
 
         fn entry(&self, record: &Rec) -> PlayerId {
+            if self.slow_from.is_some_and(|from| record.id >= from) {
+                std::thread::sleep(std::time::Duration::from_micros(50));
+            }
             PlayerId(record.id)
         }
         fn run(&self, _: usize) -> bool {
@@ -1041,7 +1102,7 @@ mod tests {
             // does, to the same bytes.
             let doubt = Recs {
                 doubt: Some(7),
-                refuse: None,
+                ..PLAIN
             };
             let bytes = written(&recs(0..n as u64, &[]), &doubt, split);
             assert_eq!(bytes.as_ref(), Ok(&expected), "split {split}");
@@ -1054,6 +1115,52 @@ mod tests {
             let records = recs(0..n as u64, &[]);
             assert_eq!(sealed(&records), Ok(as_given(&records)), "{n}");
         }
+    }
+
+    /// While the second thread is slow to take its snapshot, this one
+    /// proves the first records of its part ahead, into a buffer of their
+    /// own: the bytes and the first failure are the same.
+    #[test]
+    fn records_proven_ahead_are_written_and_refused_alike() {
+        let n = 1200u64;
+        let split = n as usize / 2;
+        // Slow from the second thread's part on: 600 reads of 50 µs.
+        let late = slow(split as u64);
+        let before = PROVEN_AHEAD.load(Ordering::Relaxed);
+        let expected = as_given(&recs(0..n, &[]));
+        assert_eq!(written(&recs(0..n, &[]), &late, split), Ok(expected));
+        assert!(
+            PROVEN_AHEAD.load(Ordering::Relaxed) > before,
+            "some records were proven ahead"
+        );
+        for (fault, at) in [
+            (Fault::OtherId, 20),
+            (Fault::Encode, 100),
+            (Fault::Decode, 500),
+        ] {
+            let faulty = recs(0..n, &[(at, fault), (700, Fault::Reencode)]);
+            let shared = written(&faulty, &late, split).err();
+            assert_eq!(
+                shared,
+                written(&faulty, &PLAIN, n as usize).err(),
+                "{fault:?}"
+            );
+            assert!(matches!(
+                shared,
+                Some(Rejection::RecordRoundtrip { id, .. } | Rejection::Unencodable { id, .. })
+                    if id == at
+            ));
+        }
+        // The rules still come first.
+        let refused = Recs {
+            refuse: Some(900),
+            ..late
+        };
+        let faulty = recs(0..n, &[(20, Fault::Decode)]);
+        assert!(matches!(
+            written(&faulty, &refused, split),
+            Err(Rejection::DanglingRef { from: 900, .. })
+        ));
     }
 
     #[test]
@@ -1142,8 +1249,8 @@ mod tests {
         let faulty = recs(0..n, &[(10, Fault::Encode), (1500, Fault::OtherId)]);
         for refuse in [5, 1900] {
             let rules = Recs {
-                doubt: None,
                 refuse: Some(refuse),
+                ..PLAIN
             };
             assert_eq!(
                 first_failure(&faulty, &rules),
