@@ -394,19 +394,18 @@ const EARLY_CHUNK: usize = 256;
 /// bytes and give back its snapshot entry, found at `expected` (the
 /// entries of these records, in order). Stops at the first record that
 /// fails, or, without an answer that counts, once `abort` is set.
-/// `first` is the position of `records[0]` in the section; `total` how
-/// many records `out` is to take from here on, for its growth. Returns how
-/// many bytes of snapshot entries the records took.
+/// `first` is the position of `records[0]` in the section; `growth` how
+/// `out` grows. Returns how many bytes of snapshot entries the records
+/// took.
 fn encode_and_prove<S: Section>(
     s: &S,
     records: &[&S::Record],
     out: &mut Vec<u8>,
     expected: Expected<'_>,
     first: usize,
-    total: usize,
+    growth: &mut Growth,
     abort: &AtomicBool,
 ) -> Result<usize, Rejection> {
-    let mut growth = Growth::new(out, total);
     let start = match expected {
         Expected::Within(at) => at,
         Expected::Apart(_) => 0,
@@ -499,6 +498,13 @@ impl Growth {
             start: buf.len(),
             done: 0,
         }
+    }
+
+    /// A run of `total` items of which the first `done`, written from
+    /// `start` on, are in the buffer already: the estimate goes on from
+    /// their average size.
+    fn resumed(start: usize, done: usize, total: usize) -> Self {
+        Self { total, start, done }
     }
 
     /// Called before writing each item.
@@ -705,7 +711,8 @@ impl BundleWriter {
             self.buf.extend_from_slice(&[0; 8]);
             let never = AtomicBool::new(false);
             let within = Expected::Within(entries_at);
-            encode_and_prove(s, records, &mut self.buf, within, 0, count, &never)?;
+            let mut growth = Growth::new(&self.buf, count);
+            encode_and_prove(s, records, &mut self.buf, within, 0, &mut growth, &never)?;
             self.patch_payload_len();
             return Ok(true);
         }
@@ -730,7 +737,8 @@ impl BundleWriter {
             }
             let mut out = Vec::new();
             let apart = Expected::Apart(&mine.index);
-            let proven = encode_and_prove(s, tail, &mut out, apart, split, tail.len(), &abort);
+            let mut growth = Growth::new(&out, tail.len());
+            let proven = encode_and_prove(s, tail, &mut out, apart, split, &mut growth, &abort);
             Some(proven.map(|_| out))
         };
         // This thread: the head's snapshot into the bundle, the tail's
@@ -745,13 +753,14 @@ impl BundleWriter {
             // quarter of the head at most, so that the buffer stays small.
             let ahead = head.len() / 4;
             let (mut early, mut early_done, mut early_index) = (Vec::new(), 0, 0);
+            let mut early_growth = Growth::new(&early, ahead);
             let mut early_failed = None;
             while published.get().is_none() && early_done < ahead && early_failed.is_none() {
                 let upto = (early_done + EARLY_CHUNK).min(ahead);
                 let apart = Expected::Apart(&self.buf[entries_at + early_index..]);
-                let to_come = ahead - early_done;
                 let run = &head[early_done..upto];
-                match encode_and_prove(s, run, &mut early, apart, early_done, to_come, &never) {
+                let growth = &mut early_growth;
+                match encode_and_prove(s, run, &mut early, apart, early_done, growth, &never) {
                     Ok(used) => {
                         (early_done, early_index) = (upto, early_index + used);
                         #[cfg(test)]
@@ -791,14 +800,25 @@ impl BundleWriter {
             }
             self.payload_len_at = self.buf.len();
             self.buf.extend_from_slice(&[0; 8]);
+            let payload_at = self.buf.len();
             let _ = self.buf.try_reserve_exact(early.len() + Growth::ROOM);
             self.buf.extend_from_slice(&early);
             drop(early);
             let within = Expected::Within(entries_at + early_index);
             let rest = &head[early_done..];
-            let to_come = count - early_done;
-            let proven =
-                encode_and_prove(s, rest, &mut self.buf, within, early_done, to_come, &never);
+            // Room for the head's records only: the tail's are appended
+            // once the second thread's buffers can go, so that the bundle
+            // does not hold room for them while they are held apart too.
+            let mut growth = Growth::resumed(payload_at, early_done, head.len());
+            let proven = encode_and_prove(
+                s,
+                rest,
+                &mut self.buf,
+                within,
+                early_done,
+                &mut growth,
+                &never,
+            );
             if proven.is_err() {
                 abort.store(true, Ordering::Relaxed);
             }
