@@ -999,12 +999,15 @@ mod tests {
         doubt: Option<u64>,
         refuse: Option<u64>,
         slow_from: Option<u64>,
+        /// The id whose entry panics when read (integrator code can).
+        panics_at: Option<u64>,
     }
 
     const PLAIN: Recs = Recs {
         doubt: None,
         refuse: None,
         slow_from: None,
+        panics_at: None,
     };
 
     /// [`PLAIN`], slow to read from the id `from` on.
@@ -1026,6 +1029,7 @@ mod tests {
             if self.slow_from.is_some_and(|from| record.id >= from) {
                 std::thread::sleep(std::time::Duration::from_micros(50));
             }
+            assert!(Some(record.id) != self.panics_at, "integrator code panics");
             PlayerId(record.id)
         }
         fn run(&self, _: usize) -> bool {
@@ -1181,6 +1185,25 @@ mod tests {
             written(&faulty, &refused, split),
             Err(Rejection::DanglingRef { from: 900, .. })
         ));
+    }
+
+    /// Integrator code that panics on the second thread before it has
+    /// published its snapshot: the panic reaches the caller, instead of
+    /// this thread waiting for the snapshot forever. (And on this thread.)
+    #[test]
+    fn a_panic_while_taking_a_snapshot_reaches_the_caller() {
+        let n = 1000u64;
+        for panics_at in [900, 100] {
+            let rules = Recs {
+                panics_at: Some(panics_at),
+                ..PLAIN
+            };
+            let records = recs(0..n, &[]);
+            let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                written(&records, &rules, n as usize / 2)
+            }));
+            assert!(caught.is_err(), "{panics_at}");
+        }
     }
 
     #[test]
