@@ -748,10 +748,11 @@ impl BundleWriter {
             let never = AtomicBool::new(false);
             // Until the second thread has published its snapshot, the head's
             // records cannot go into the bundle (the tail's entries come
-            // first): rather than wait, prove the first ones into a buffer of
-            // their own, appended once those entries are in place. A
-            // quarter of the head at most, so that the buffer stays small.
-            let ahead = head.len() / 4;
+            // first): rather than wait, prove them into a buffer of their
+            // own, appended once those entries are in place. (Appended and
+            // freed while the second thread's buffers are still small, it
+            // does not raise the step's peak of memory.)
+            let ahead = head.len();
             let (mut early, mut early_done, mut early_index) = (Vec::new(), 0, 0);
             let mut early_growth = Growth::new(&early, ahead);
             let mut early_failed = None;
