@@ -6,7 +6,7 @@
 //! order of Stage 21.2 §5, and walks its entries in id order, so the first
 //! violation found is always the same one (Stage 21.2 §9.4).
 
-use crate::format::wire::{ItemEntry, NpcEntry, QuestEntry};
+use crate::format::wire::{ItemEntry, NpcEntry, QuestEntry, QuestEntryRef};
 use crate::ids::{ItemId, NpcId, PlayerId, QuestId, ZoneId};
 use crate::rejection::{Edge, Rejection};
 use crate::schema::{ItemLocation, ItemRecord, NpcRecord, QuestRecord};
@@ -85,6 +85,18 @@ impl QuestView for QuestEntry {
     }
     fn zones(&self) -> &[ZoneId] {
         &self.zones
+    }
+}
+
+impl QuestView for QuestEntryRef<'_> {
+    fn id(&self) -> QuestId {
+        self.id
+    }
+    fn owner(&self) -> PlayerId {
+        self.owner
+    }
+    fn zones(&self) -> &[ZoneId] {
+        self.zones
     }
 }
 
@@ -294,6 +306,11 @@ pub(crate) fn items<E: ItemView>(
 /// another shape), and the caller then runs [`items`] itself. For readers
 /// that only need to know whether every rule holds, without holding the
 /// whole item index in memory.
+///
+/// A section can also be taken in two consecutive runs, on two threads
+/// ([`DenseItems::joined`]): so a run only requires each container to be
+/// smaller than its content, and the smallest container named is compared
+/// with the section's first id at the end.
 pub(crate) struct DenseItems<'a> {
     players: Lookup<'a, PlayerId, fn(&PlayerId) -> u64>,
     zones: Lookup<'a, ZoneId, fn(&ZoneId) -> u64>,
@@ -301,6 +318,8 @@ pub(crate) struct DenseItems<'a> {
     seen: usize,
     first: u64,
     last: u64,
+    /// The smallest container id named so far (`u64::MAX`: none).
+    lowest_container: u64,
     holds: bool,
 }
 
@@ -313,6 +332,7 @@ impl<'a> DenseItems<'a> {
             seen: 0,
             first: 0,
             last: 0,
+            lowest_container: u64::MAX,
             holds: true,
         }
     }
@@ -331,7 +351,10 @@ impl<'a> DenseItems<'a> {
         let located = match e.location() {
             ItemLocation::Zone(z) => self.zones.position(z.0).is_some(),
             ItemLocation::Player(p) => self.players.position(p.0).is_some(),
-            ItemLocation::Container(c) => self.first <= c.0 && c.0 < id,
+            ItemLocation::Container(c) => {
+                self.lowest_container = self.lowest_container.min(c.0);
+                c.0 < id
+            }
         };
         let owned = e
             .owner()
@@ -342,10 +365,66 @@ impl<'a> DenseItems<'a> {
 
     /// Whether every entry was taken and the whole section has that shape.
     pub(crate) fn holds(&self) -> bool {
-        self.holds
-            && self.seen == self.count
-            && (self.count == 0
-                || u64::try_from(self.count - 1).ok() == self.last.checked_sub(self.first))
+        self.holds && self.seen == self.count && self.dense() && self.lowest_container >= self.first
+    }
+
+    /// Whether the ids taken are exactly the range from the first to the
+    /// last (given that they are strictly increasing).
+    fn dense(&self) -> bool {
+        self.seen == 0 || u64::try_from(self.seen - 1).ok() == self.last.checked_sub(self.first)
+    }
+
+    /// [`DenseItems::holds`] for a section taken in two runs, `head` over
+    /// its first entries and `tail` over the rest (both made with the
+    /// section's count): each run of that shape, the tail's ids going on
+    /// where the head's stop, and no container below the section's first id.
+    pub(crate) fn joined(head: &Self, tail: &Self) -> bool {
+        if tail.seen == 0 {
+            return head.holds();
+        }
+        if head.seen == 0 {
+            return tail.holds();
+        }
+        head.holds
+            && tail.holds
+            && head.seen + tail.seen == head.count
+            && head.dense()
+            && tail.dense()
+            && head.last.checked_add(1) == Some(tail.first)
+            && head.lowest_container.min(tail.lowest_container) >= head.first
+    }
+}
+
+/// Whether an NPC's or a quest's references resolve, one entry at a time:
+/// true proves it, false proves nothing ([`npcs`] and [`quests`] name the
+/// failure, in the order the rules are checked). For a writer that proves
+/// the rules while it takes a section's snapshot, keeping nothing.
+pub(crate) struct Resolve<'a> {
+    players: Lookup<'a, PlayerId, fn(&PlayerId) -> u64>,
+    zones: Lookup<'a, ZoneId, fn(&ZoneId) -> u64>,
+}
+
+impl<'a> Resolve<'a> {
+    /// Lookups of the players and zones saved earlier (each strictly
+    /// increasing, as the earlier steps proved).
+    pub(crate) fn new(players: &'a [PlayerId], zones: &'a [ZoneId]) -> Self {
+        Self {
+            players: Lookup::new(players, |p| p.0),
+            zones: Lookup::new(zones, |z| z.0),
+        }
+    }
+
+    /// Stage 21.2 §7, NPC → World.
+    #[inline]
+    pub(crate) fn npc(&self, e: &impl NpcView) -> bool {
+        self.zones.position(e.zone().0).is_some()
+    }
+
+    /// Stage 21.2 §7, Quest → PlayerSave and world context.
+    #[inline]
+    pub(crate) fn quest(&self, e: &impl QuestView) -> bool {
+        self.players.position(e.owner().0).is_some()
+            && e.zones().iter().all(|z| self.zones.position(z.0).is_some())
     }
 }
 
@@ -558,8 +637,17 @@ mod tests {
                 _ => {}
             }
             let (players, zones) = ([PlayerId(0), PlayerId(1), PlayerId(2)], [ZoneId(1), ZoneId(2)]);
-            if dense_holds(&e, &players, &zones) {
+            let holds = dense_holds(&e, &players, &zones);
+            if holds {
                 proptest::prop_assert_eq!(items(&e, &players, &zones), Ok(()));
+            }
+            // Taken in two runs, split anywhere: the same answer.
+            for split in 0..=e.len() {
+                let mut head = DenseItems::new(e.len(), &players, &zones);
+                let mut tail = DenseItems::new(e.len(), &players, &zones);
+                e[..split].iter().for_each(|x| { head.next(x); });
+                e[split..].iter().for_each(|x| { tail.next(x); });
+                proptest::prop_assert_eq!(DenseItems::joined(&head, &tail), holds, "split {}", split);
             }
         }
     }

@@ -106,6 +106,7 @@
 //! | 21.2 §7 legal edges only | the id types record traits return; [`ItemLocation`] has no NPC; [`System::dependencies`] const-checked |
 //! | 21.2 §7 no cycles | const proof in [`System`]; `E-CONTAINMENT-CYCLE` |
 //! | 21.2 §8 no partial restore, nothing missing or unresolved | a load verifies everything before anything is handed out |
+//! | 21.2 §5 a save produces authoritative state or fails | every seal opens: records read once, each decoded again as a load will; `E-RECORD-ROUNDTRIP` |
 //! | 21.2 §9.4 deterministic | canonical encoding, fixed check order, stable codes |
 //! | 21.2 §9.6 server authority | [`ServerAuthority`] minted only by [`Store::claim`], fenced; restore only with the authority of the store that loaded |
 //! | 21.0 no rollback, no mixed epochs, no client influence | next epoch only, no fallback, per-section stamps, [`DigestKey`] |
@@ -117,6 +118,7 @@
 
 mod authority;
 mod check;
+mod entry;
 pub mod format;
 #[doc(hidden)]
 pub mod gate;
@@ -153,8 +155,8 @@ pub use rejection::{Edge, Part, Rejection, RejectionCode};
 pub use restore::{Activated, ActivationError, Restore, RestoreError};
 pub use save::{Save, Sealed};
 pub use schema::{
-    ItemHolder, ItemLocation, ItemRecord, NpcRecord, PlayerRecord, QuestRecord, Record, Schema,
-    WorldRecord,
+    ItemHolder, ItemLocation, ItemRecord, MAX_SCHEMA_NAME, NpcRecord, PlayerRecord, QuestRecord,
+    Record, Schema, WorldRecord,
 };
 pub use state::{ItemDone, NpcDone, PlayerDone, QuestDone, Start, State, WorldDone};
 pub use store::{

@@ -17,7 +17,7 @@ use crate::system::System;
 /// ```
 /// use caelmor_persist::RejectionCode;
 /// assert_eq!(RejectionCode::Digest.as_str(), "E-DIGEST");
-/// assert_eq!(RejectionCode::ALL.len(), 24);
+/// assert_eq!(RejectionCode::ALL.len(), 25);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[non_exhaustive]
@@ -76,11 +76,17 @@ pub enum RejectionCode {
     Decode,
     /// `E-ENCODE`: a record's `Serialize` implementation failed during a save.
     Encode,
+    /// `E-RECORD-ROUNDTRIP`: during a save, a record did not survive its own
+    /// encoding: decoded the way a restore decodes it, it did not decode,
+    /// re-encoded to other bytes, or gave other ids or references than the
+    /// step read from it. The step is refused, so that nothing is sealed
+    /// that no restore could open.
+    RecordRoundtrip,
 }
 
 impl RejectionCode {
     /// Every code, once each.
-    pub const ALL: [RejectionCode; 24] = [
+    pub const ALL: [RejectionCode; 25] = [
         RejectionCode::Magic,
         RejectionCode::Version,
         RejectionCode::Truncated,
@@ -105,6 +111,7 @@ impl RejectionCode {
         RejectionCode::IndexMismatch,
         RejectionCode::Decode,
         RejectionCode::Encode,
+        RejectionCode::RecordRoundtrip,
     ];
 
     /// The stable code string, e.g. `"E-DIGEST"`.
@@ -135,6 +142,7 @@ impl RejectionCode {
             RejectionCode::IndexMismatch => "E-INDEX-MISMATCH",
             RejectionCode::Decode => "E-DECODE",
             RejectionCode::Encode => "E-ENCODE",
+            RejectionCode::RecordRoundtrip => "E-RECORD-ROUNDTRIP",
         }
     }
 }
@@ -450,6 +458,22 @@ pub enum Rejection {
         /// The serializer's reason.
         detail: String,
     },
+    /// See [`RejectionCode::RecordRoundtrip`].
+    #[error(
+        "E-RECORD-ROUNDTRIP: {system} record id {id} does not survive its own encoding: it {detail} (no restore could open a bundle holding it, so the save step refuses it)"
+    )]
+    RecordRoundtrip {
+        /// The section.
+        system: System,
+        /// The record's id, as the step read it.
+        id: u64,
+        /// What differed: `"decodes to other ids/references"` (its id or
+        /// references, read from the decoded record, are not the ones read
+        /// from the record), `"does not decode"`, or `"re-encodes
+        /// differently"` (the decoded record encodes to other bytes, as a
+        /// map that iterates in another order does).
+        detail: &'static str,
+    },
 }
 
 impl Rejection {
@@ -481,6 +505,7 @@ impl Rejection {
             Rejection::IndexMismatch { .. } => RejectionCode::IndexMismatch,
             Rejection::Undecodable { .. } => RejectionCode::Decode,
             Rejection::Unencodable { .. } => RejectionCode::Encode,
+            Rejection::RecordRoundtrip { .. } => RejectionCode::RecordRoundtrip,
         }
     }
 }

@@ -20,13 +20,14 @@ use core::marker::PhantomData;
 
 use crate::authority::{Origin, ServerAuthority};
 use crate::check;
-use crate::format::wire::{Header, ItemEntry, NpcEntry, QuestEntryRef};
-use crate::format::writer::{BundleWriter, IndexEntry};
+use crate::entry;
+use crate::format::wire::{Header, ItemEntry, NpcEntry, QuestEntry, QuestEntryRef};
+use crate::format::writer::{BundleWriter, Section};
 use crate::format::{DIGEST_LEN, DigestKey};
 use crate::gate;
-use crate::ids::{Epoch, Fence, ItemId, NpcId, PlayerId, QuestId, ShardId, ZoneId};
+use crate::ids::{Epoch, Fence, PlayerId, ShardId, ZoneId};
 use crate::rejection::Rejection;
-use crate::schema::{ItemRecord, NpcRecord, PlayerRecord, QuestRecord, Schema, WorldRecord};
+use crate::schema::{NameFits, Schema};
 use crate::shape::Shape;
 use crate::state::{ItemDone, NpcDone, PlayerDone, QuestDone, Start, State, WorldDone};
 use crate::system::System;
@@ -47,10 +48,22 @@ use crate::system::System;
 /// call the steps in order. Calling a step out of order, skipping one, or
 /// committing before [`seal`](Save::seal) does not compile.
 ///
-/// Each step checks its section against the earlier ones — ids unique,
-/// every reference resolving inside this bundle, item containment acyclic —
-/// then puts the records in canonical order (by id) and encodes them. The
-/// server's collections may iterate in any order: the bytes are the same.
+/// Each step reads every record's id and references once — a snapshot,
+/// so that a record whose methods answer differently from one call to the
+/// next cannot be checked as one thing and indexed as another — puts the
+/// records in canonical order (by id), checks the section against the
+/// earlier ones (ids unique, every reference resolving inside this bundle,
+/// item containment acyclic) and encodes it. The server's collections may
+/// iterate in any order: the bytes are the same.
+///
+/// Every seal opens: each record is decoded again right after it is
+/// encoded, exactly as [`Restore::open`](crate::Restore::open) will decode
+/// it, and must give back the same bytes and the same ids and references.
+/// A record that does not — its methods read state that changed during the
+/// step or that its encoding leaves out (`#[serde(skip)]`), or it holds a
+/// map that encodes in iteration order — is refused with
+/// `E-RECORD-ROUNDTRIP` at its step, instead of sealing a bundle that every
+/// later load would refuse.
 ///
 /// ```
 /// use caelmor_persist::{MemStore, Save, ShardId, Store};
@@ -96,56 +109,154 @@ impl<S: Schema, St: State> fmt::Debug for Save<S, St> {
     }
 }
 
-/// Collects references, sorting them by key unless they already are sorted
-/// (the common case for servers that keep id-ordered maps).
-fn canonical<'r, R, K: Ord + Copy>(
-    records: impl IntoIterator<Item = &'r R>,
-    key: impl Fn(&R) -> K,
-) -> Vec<&'r R>
-where
-    R: 'r,
-{
-    let records = records.into_iter();
-    let mut refs: Vec<&R> = Vec::with_capacity(records.size_hint().0);
-    // Whether they come sorted, found while collecting (one pass, not two).
-    let mut sorted = true;
-    let mut previous: Option<K> = None;
-    for r in records {
-        let k = key(r);
-        sorted &= previous.is_none_or(|p| p <= k);
-        previous = Some(k);
-        refs.push(r);
+/// The player section, as the bundle writer takes it: ids only.
+struct Players<S>(PhantomData<fn() -> S>);
+
+impl<S: Schema> Section for Players<S> {
+    type Record = S::Player;
+    type Entry<'r> = PlayerId;
+    type Owned = PlayerId;
+    type Run = ();
+    const SYSTEM: System = System::Player;
+
+    fn entry(&self, record: &S::Player) -> PlayerId {
+        entry::player(record)
     }
-    if !sorted {
-        refs.sort_by_key(|r| key(r));
+    fn run(&self, _: usize) {}
+    fn observe(&self, (): &mut (), _: &PlayerId) {}
+    fn holds(&self, (): &(), _: Option<&()>) -> bool {
+        // Players refer to nothing: strictly increasing ids are the rule.
+        true
     }
-    refs
+    fn check(&self, ids: &[PlayerId]) -> Result<(), Rejection> {
+        check::sorted_unique(System::Player, ids.iter().map(|p| p.0))
+    }
 }
 
-/// The player and world steps: sections that refer to nothing and whose
-/// index is their ids alone. Returns the sorted ids, which later steps
-/// resolve references against.
-fn id_section<'r, R, I>(
-    writer: &mut BundleWriter,
-    system: System,
-    records: impl IntoIterator<Item = &'r R>,
-    id: impl Fn(&R) -> I + Sync,
-) -> Result<Vec<I>, Rejection>
-where
-    R: crate::schema::Record + 'r,
-    I: Ord + Copy + Into<u64> + IndexEntry,
-{
-    let refs = canonical(records, &id);
-    let ids: Vec<I> = refs.iter().map(|r| id(r)).collect();
-    check::sorted_unique(system, ids.iter().map(|&i| i.into()))?;
-    writer.section(
-        system,
-        &refs,
-        || Ok(()),
-        |index| ids.iter().for_each(|&i| index.push(i)),
-        |r| id(r).into(),
-    )?;
-    Ok(ids)
+/// The world section: zone ids only.
+struct Zones<S>(PhantomData<fn() -> S>);
+
+impl<S: Schema> Section for Zones<S> {
+    type Record = S::World;
+    type Entry<'r> = ZoneId;
+    type Owned = ZoneId;
+    type Run = ();
+    const SYSTEM: System = System::World;
+
+    fn entry(&self, record: &S::World) -> ZoneId {
+        entry::zone(record)
+    }
+    fn run(&self, _: usize) {}
+    fn observe(&self, (): &mut (), _: &ZoneId) {}
+    fn holds(&self, (): &(), _: Option<&()>) -> bool {
+        // Zones refer to nothing: strictly increasing ids are the rule.
+        true
+    }
+    fn check(&self, ids: &[ZoneId]) -> Result<(), Rejection> {
+        check::sorted_unique(System::World, ids.iter().map(|z| z.0))
+    }
+}
+
+/// The NPC section, resolved against the zones saved earlier.
+struct Npcs<'a, S> {
+    zones: &'a [ZoneId],
+    resolve: check::Resolve<'a>,
+    _schema: PhantomData<fn() -> S>,
+}
+
+impl<S: Schema> Section for Npcs<'_, S> {
+    type Record = S::Npc;
+    type Entry<'r> = NpcEntry;
+    type Owned = NpcEntry;
+    /// Whether every zone so far resolved.
+    type Run = bool;
+    const SYSTEM: System = System::Npc;
+
+    fn entry(&self, record: &S::Npc) -> NpcEntry {
+        entry::npc(record)
+    }
+    fn run(&self, _: usize) -> bool {
+        true
+    }
+    fn observe(&self, run: &mut bool, e: &NpcEntry) {
+        *run &= self.resolve.npc(e);
+    }
+    fn holds(&self, head: &bool, tail: Option<&bool>) -> bool {
+        *head && tail.is_none_or(|t| *t)
+    }
+    fn check(&self, entries: &[NpcEntry]) -> Result<(), Rejection> {
+        check::npcs(entries, self.zones)
+    }
+}
+
+/// The item section, resolved against the players and zones saved earlier
+/// and against itself.
+struct Items<'a, S> {
+    players: &'a [PlayerId],
+    zones: &'a [ZoneId],
+    _schema: PhantomData<fn() -> S>,
+}
+
+impl<'a, S: Schema> Section for Items<'a, S> {
+    type Record = S::Item;
+    type Entry<'r> = ItemEntry;
+    type Owned = ItemEntry;
+    /// The usual shape of an item section, proven entry by entry: what the
+    /// typed reader proves on open too.
+    type Run = check::DenseItems<'a>;
+    const SYSTEM: System = System::Item;
+
+    fn entry(&self, record: &S::Item) -> ItemEntry {
+        entry::item(record)
+    }
+    fn run(&self, count: usize) -> check::DenseItems<'a> {
+        check::DenseItems::new(count, self.players, self.zones)
+    }
+    fn observe(&self, run: &mut check::DenseItems<'a>, e: &ItemEntry) {
+        run.next(e);
+    }
+    fn holds(&self, head: &check::DenseItems<'a>, tail: Option<&check::DenseItems<'a>>) -> bool {
+        match tail {
+            None => head.holds(),
+            Some(tail) => check::DenseItems::joined(head, tail),
+        }
+    }
+    fn check(&self, entries: &[ItemEntry]) -> Result<(), Rejection> {
+        check::items(entries, self.players, self.zones)
+    }
+}
+
+/// The quest section, resolved against the players and zones saved earlier.
+struct Quests<'a, S> {
+    players: &'a [PlayerId],
+    zones: &'a [ZoneId],
+    resolve: check::Resolve<'a>,
+    _schema: PhantomData<fn() -> S>,
+}
+
+impl<S: Schema> Section for Quests<'_, S> {
+    type Record = S::Quest;
+    type Entry<'r> = QuestEntryRef<'r>;
+    type Owned = QuestEntry;
+    /// Whether every owner and zone so far resolved.
+    type Run = bool;
+    const SYSTEM: System = System::Quest;
+
+    fn entry<'r>(&self, record: &'r S::Quest) -> QuestEntryRef<'r> {
+        entry::quest(record)
+    }
+    fn run(&self, _: usize) -> bool {
+        true
+    }
+    fn observe(&self, run: &mut bool, e: &QuestEntryRef<'_>) {
+        *run &= self.resolve.quest(e);
+    }
+    fn holds(&self, head: &bool, tail: Option<&bool>) -> bool {
+        *head && tail.is_none_or(|t| *t)
+    }
+    fn check(&self, entries: &[QuestEntry]) -> Result<(), Rejection> {
+        check::quests(entries, self.players, self.zones)
+    }
 }
 
 impl<S: Schema, St: State> Save<S, St> {
@@ -194,6 +305,9 @@ impl<S: Schema> Save<S, Start> {
     /// A save of `S` for `origin`, whose header carries `shapes`, the
     /// shapes of `S`'s record types.
     pub(crate) fn begin_at(origin: Origin, shapes: [&'static Shape; 5]) -> Self {
+        // Does not compile for a schema whose name is longer than a bundle
+        // may hold.
+        let () = NameFits::<S>::PROOF;
         let header = Header::new(
             origin.shard,
             origin.epoch,
@@ -230,17 +344,15 @@ impl<S: Schema> Save<S, Start> {
     ///
     /// # Errors
     /// `E-DUPLICATE-ID` if two players share an id; `E-ENCODE` if a record
-    /// fails to serialize. Either way the save is gone.
+    /// fails to serialize; `E-RECORD-ROUNDTRIP` if one does not survive its
+    /// own encoding. Either way the save is gone.
     pub fn players<'r>(
         mut self,
         records: impl IntoIterator<Item = &'r S::Player>,
     ) -> Result<Save<S, PlayerDone>, Rejection> {
-        self.players = id_section(
-            &mut self.writer,
-            System::Player,
-            records,
-            |r: &S::Player| r.id(),
-        )?;
+        let records: Vec<&S::Player> = records.into_iter().collect();
+        self.writer.section(&Players::<S>(PhantomData), &records)?;
+        self.players = self.writer.last_index(System::Player)?;
         Ok(self.advance())
     }
 }
@@ -249,14 +361,14 @@ impl<S: Schema> Save<S, PlayerDone> {
     /// Step 2 of 5: world structural state and zone composition.
     ///
     /// # Errors
-    /// `E-DUPLICATE-ID`, `E-ENCODE`; the save is gone.
+    /// `E-DUPLICATE-ID`, `E-ENCODE`, `E-RECORD-ROUNDTRIP`; the save is gone.
     pub fn world<'r>(
         mut self,
         records: impl IntoIterator<Item = &'r S::World>,
     ) -> Result<Save<S, WorldDone>, Rejection> {
-        self.zones = id_section(&mut self.writer, System::World, records, |r: &S::World| {
-            r.id()
-        })?;
+        let records: Vec<&S::World> = records.into_iter().collect();
+        self.writer.section(&Zones::<S>(PhantomData), &records)?;
+        self.zones = self.writer.last_index(System::World)?;
         Ok(self.advance())
     }
 }
@@ -266,22 +378,19 @@ impl<S: Schema> Save<S, WorldDone> {
     /// saved in step 2.
     ///
     /// # Errors
-    /// `E-DUPLICATE-ID`, `E-DANGLING-REF` (npc→zone), `E-ENCODE`; the save
-    /// is gone.
+    /// `E-DUPLICATE-ID`, `E-DANGLING-REF` (npc→zone), `E-ENCODE`,
+    /// `E-RECORD-ROUNDTRIP`; the save is gone.
     pub fn npcs<'r>(
         mut self,
         records: impl IntoIterator<Item = &'r S::Npc>,
     ) -> Result<Save<S, NpcDone>, Rejection> {
-        let refs = canonical(records, |r: &S::Npc| -> NpcId { r.id() });
-        // Checked and indexed straight from the records: no index is built.
-        let zones = &self.zones;
-        self.writer.section(
-            System::Npc,
-            &refs,
-            || check::npcs(&refs, zones),
-            |index| refs.iter().for_each(|r| index.push(npc_entry(*r))),
-            |r| r.id().0,
-        )?;
+        let records: Vec<&S::Npc> = records.into_iter().collect();
+        let section = Npcs::<S> {
+            zones: &self.zones,
+            resolve: check::Resolve::new(&[], &self.zones),
+            _schema: PhantomData,
+        };
+        self.writer.section(&section, &records)?;
         Ok(self.advance())
     }
 }
@@ -293,20 +402,19 @@ impl<S: Schema> Save<S, NpcDone> {
     ///
     /// # Errors
     /// `E-DUPLICATE-ID`, `E-DANGLING-REF` (item→zone, item→player,
-    /// item→item), `E-CONTAINMENT-CYCLE`, `E-ENCODE`; the save is gone.
+    /// item→item), `E-CONTAINMENT-CYCLE`, `E-ENCODE`, `E-RECORD-ROUNDTRIP`;
+    /// the save is gone.
     pub fn items<'r>(
         mut self,
         records: impl IntoIterator<Item = &'r S::Item>,
     ) -> Result<Save<S, ItemDone>, Rejection> {
-        let refs = canonical(records, |r: &S::Item| -> ItemId { r.id() });
-        let (players, zones) = (&self.players, &self.zones);
-        self.writer.section(
-            System::Item,
-            &refs,
-            || check::items(&refs, players, zones),
-            |index| refs.iter().for_each(|r| index.push(item_entry(*r))),
-            |r| r.id().0,
-        )?;
+        let records: Vec<&S::Item> = records.into_iter().collect();
+        let section = Items::<S> {
+            players: &self.players,
+            zones: &self.zones,
+            _schema: PhantomData,
+        };
+        self.writer.section(&section, &records)?;
         Ok(self.advance())
     }
 }
@@ -317,20 +425,19 @@ impl<S: Schema> Save<S, ItemDone> {
     ///
     /// # Errors
     /// `E-DUPLICATE-ID`, `E-DANGLING-REF` (quest→player, quest→zone),
-    /// `E-ENCODE`; the save is gone.
+    /// `E-ENCODE`, `E-RECORD-ROUNDTRIP`; the save is gone.
     pub fn quests<'r>(
         mut self,
         records: impl IntoIterator<Item = &'r S::Quest>,
     ) -> Result<Save<S, QuestDone>, Rejection> {
-        let refs = canonical(records, |r: &S::Quest| -> QuestId { r.id() });
-        let (players, zones) = (&self.players, &self.zones);
-        self.writer.section(
-            System::Quest,
-            &refs,
-            || check::quests(&refs, players, zones),
-            |index| refs.iter().for_each(|r| index.push(quest_entry(*r))),
-            |r| r.id().0,
-        )?;
+        let records: Vec<&S::Quest> = records.into_iter().collect();
+        let section = Quests::<S> {
+            players: &self.players,
+            zones: &self.zones,
+            resolve: check::Resolve::new(&self.players, &self.zones),
+            _schema: PhantomData,
+        };
+        self.writer.section(&section, &records)?;
         Ok(self.advance())
     }
 }
@@ -350,30 +457,6 @@ impl<S: Schema> Save<S, QuestDone> {
             fence: self.fence,
             _schema: PhantomData,
         }
-    }
-}
-
-pub(crate) fn npc_entry<R: NpcRecord>(r: &R) -> NpcEntry {
-    NpcEntry {
-        id: r.id(),
-        zone: r.zone(),
-    }
-}
-
-/// A quest's index entry, borrowing its zone list from the record.
-pub(crate) fn quest_entry<R: QuestRecord>(r: &R) -> QuestEntryRef<'_> {
-    QuestEntryRef {
-        id: r.id(),
-        owner: r.owner(),
-        zones: r.zone_context(),
-    }
-}
-
-pub(crate) fn item_entry<R: ItemRecord>(r: &R) -> ItemEntry {
-    ItemEntry {
-        id: r.id(),
-        location: r.location(),
-        owner: r.owner(),
     }
 }
 

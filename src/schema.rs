@@ -85,7 +85,11 @@ use crate::ids::{ItemId, NpcId, PlayerId, QuestId, ZoneId};
 /// }
 /// ```
 pub trait Schema: 'static {
-    /// A name for the schema, checked on restore. At most 255 bytes.
+    /// A name for the schema, checked on restore. At most
+    /// [`MAX_SCHEMA_NAME`] (255) bytes: a longer name does not compile
+    /// once the schema is used by [`Save::begin`](crate::Save::begin) or
+    /// [`Restore::open`](crate::Restore::open) (error E0080, "Schema::NAME
+    /// is longer than 255 bytes").
     const NAME: &'static str;
     /// The schema's version, checked on restore. Bump it with every change
     /// of a record type, including the changes a shape fingerprint cannot
@@ -102,6 +106,25 @@ pub trait Schema: 'static {
     type Item: ItemRecord;
     /// One player-owned quest state.
     type Quest: QuestRecord;
+}
+
+/// The longest [`Schema::NAME`], in bytes.
+pub const MAX_SCHEMA_NAME: usize = 255;
+
+/// Proof that a schema's name fits, evaluated at compile time for every
+/// schema that saves or restores: the constant is used in
+/// [`Save::begin`](crate::Save::begin) and in the readers a restore and a
+/// store's load go through, so instantiating them for a schema whose name
+/// is too long fails to build. (It fails `cargo build`, not `cargo check`:
+/// constants of generic code are evaluated when it is instantiated, which
+/// a check never does.)
+pub(crate) struct NameFits<S>(core::marker::PhantomData<fn() -> S>);
+
+impl<S: Schema> NameFits<S> {
+    pub(crate) const PROOF: () = assert!(
+        S::NAME.len() <= MAX_SCHEMA_NAME,
+        "Schema::NAME is longer than 255 bytes (MAX_SCHEMA_NAME): choose a shorter schema name"
+    );
 }
 
 /// A persisted record: serializable, decodable without borrowing the

@@ -58,6 +58,10 @@ impl VerifyOptions {
         epoch: Epoch,
         key: Option<&DigestKey>,
     ) -> Self {
+        // What a restore and a store's load expect of the bundle: like
+        // `Save::begin`, it does not compile for a schema whose name is too
+        // long.
+        let () = crate::schema::NameFits::<S>::PROOF;
         Self {
             key: key.cloned(),
             schema: Some((S::NAME.to_owned(), S::VERSION)),

@@ -591,6 +591,61 @@ fn unencodable_player() -> Outcome {
     save_poison(true)
 }
 
+/// A schema whose player record answers an id its encoding leaves out.
+mod forgetful {
+    use super::*;
+
+    #[derive(Serialize, Deserialize)]
+    pub struct ForgetfulPlayer {
+        pub number: u64,
+        /// Set at run time, never saved: a decoded player has none.
+        #[serde(skip)]
+        pub id: Option<PlayerId>,
+    }
+
+    impl PlayerRecord for ForgetfulPlayer {
+        fn id(&self) -> PlayerId {
+            self.id.unwrap_or(PlayerId(self.number))
+        }
+    }
+
+    pub struct Forgetful;
+
+    impl Schema for Forgetful {
+        const NAME: &'static str = "forgetful";
+        const VERSION: u32 = 1;
+        type Player = ForgetfulPlayer;
+        type World = Zone;
+        type Npc = Npc;
+        type Item = Item;
+        type Quest = Quest;
+    }
+}
+
+fn player_forgets_its_id() -> Outcome {
+    use forgetful::{Forgetful, ForgetfulPlayer};
+    let authority = MemStore::<Forgetful>::new(SHARD).claim().unwrap();
+    let players = [
+        ForgetfulPlayer {
+            number: 1,
+            id: None,
+        },
+        ForgetfulPlayer {
+            number: 5,
+            id: Some(PlayerId(2)),
+        },
+    ];
+    let shard = tiny();
+    let _sealed = Save::begin(&authority)
+        .players(&players)?
+        .world(&shard.zones)?
+        .npcs(&shard.npcs)?
+        .items(&shard.items)?
+        .quests(&shard.quests)?
+        .seal();
+    Ok(())
+}
+
 fn save_poison(poisoned: bool) -> Outcome {
     use poison::{Poison, PoisonPlayer};
     let authority = MemStore::<Poison>::new(SHARD).claim().unwrap();
@@ -1146,6 +1201,19 @@ fn e_encode() {
     }
     // Control: the same save without the failing record goes through.
     assert_eq!(save_poison(false), Ok(()));
+}
+
+#[test]
+fn e_record_roundtrip() {
+    // Player 2 was indexed as 2, encoded as number 5, and would decode as 5.
+    assert_eq!(
+        player_forgets_its_id(),
+        Err(Rejection::RecordRoundtrip {
+            system: System::Player,
+            id: 2,
+            detail: "decodes to other ids/references",
+        })
+    );
 }
 
 // ===========================================================================
@@ -1737,6 +1805,11 @@ fn cases() -> Vec<Case> {
         case(C::Decode, "e_decode", Bytes(zone_with_unknown_biome)),
         case(C::Decode, "e_decode", Bytes(one_player_record_missing)),
         case(C::Encode, "e_encode", Run(unencodable_player)),
+        case(
+            C::RecordRoundtrip,
+            "e_record_roundtrip",
+            Run(player_forgets_its_id),
+        ),
     ]
 }
 

@@ -13,9 +13,11 @@ impl Flavor for AppendVec<'_> {
 
     #[inline]
     fn try_extend(&mut self, data: &[u8]) -> postcard::Result<()> {
-        // Most calls carry one varint (1 to 10 bytes): copying those byte by
-        // byte beats a call to `memcpy` for each.
-        if data.len() <= 16 {
+        // Most calls carry one varint (1 to 10 bytes), most of those one
+        // byte: copying those byte by byte beats a call to `memcpy` for each.
+        if let [byte] = data {
+            self.0.push(*byte);
+        } else if data.len() <= 16 {
             self.0.extend(data.iter().copied());
         } else {
             self.0.extend_from_slice(data);
@@ -53,6 +55,9 @@ impl Flavor for CompareFlavor<'_> {
 
     #[inline]
     fn try_extend(&mut self, data: &[u8]) -> postcard::Result<()> {
+        if let [byte] = data {
+            return self.try_push(*byte);
+        }
         match self.expected.split_at_checked(data.len()) {
             Some((head, rest)) if same(head, data) => {
                 self.expected = rest;

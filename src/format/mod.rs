@@ -19,6 +19,9 @@
 //! body (postcard)
 //!   header          shard varint, epoch varint, fence varint,
 //!                   schema_name (varint length + UTF-8), schema_version varint,
+//!                   (a writer's schema_name is at most 255 bytes,
+//!                   `Schema::NAME`, checked at compile time; a reader
+//!                   takes any length)
 //!                   shapes: 5 × (varint length + bytes), no count, in the
 //!                   order player, world, npc, item, quest: each the
 //!                   canonical encoding of that system's record type's shape
@@ -210,6 +213,27 @@
 //! Neither limit changes what a valid bundle written by this crate's save
 //! chain decodes to, for records nested no deeper than [`MAX_DEPTH`]; both
 //! are part of the format since version 1.
+//! # Rules at save time
+//!
+//! The writer (the save chain's steps) adds two rules of its own, so that a
+//! bundle it seals passes rule 10 — every seal opens:
+//!
+//! - Each record's id and references are read once, as its index entry;
+//!   the section is sorted by those ids, checked against rule 7 and written
+//!   as its index from those entries alone, never from the record again.
+//! - Right after a record is encoded, its bytes are decoded as rule 10
+//!   decodes them: they must decode with nothing left over, re-encode to
+//!   the same bytes, and the decoded record's index entry must be the one
+//!   read in the first rule. A record that fails is refused with
+//!   `E-RECORD-ROUNDTRIP` ("does not decode", "re-encodes differently",
+//!   "decodes to other ids/references"), after any refusal by rule 7 and in
+//!   record order with `E-ENCODE`; the step fails and nothing is sealed.
+//!
+//! What this cannot prove is a record whose decoding is not a function of
+//! its bytes — a `HashMap`, whose iteration order depends on a random seed
+//! per map, may decode into the saved order by chance (for two entries,
+//! half of the time) and into another at the next load. Records that encode
+//! maps should use ordered ones (`BTreeMap`, a sorted `Vec`).
 
 pub(crate) mod depth;
 mod digest;

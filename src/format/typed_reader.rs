@@ -31,9 +31,9 @@ use super::reader::{self, frame, payload, section_table, stamp, take};
 use super::wire::Header;
 use super::writer::IndexEntry;
 use crate::check;
+use crate::entry;
 use crate::ids::{PlayerId, ZoneId};
 use crate::rejection::{Part, Rejection};
-use crate::save::{item_entry, npc_entry, quest_entry};
 use crate::schema::{PlayerRecord, QuestRecord, Schema, WorldRecord};
 use crate::system::System;
 use crate::verify::{Summary, VerifyOptions, expectations};
@@ -118,7 +118,7 @@ pub(crate) fn open<S: Schema>(bytes: &[u8], options: &VerifyOptions) -> Option<O
     let item = section(&mut body, System::Item, &header)?;
 
     // The item records, usually most of the shard, on a second core ...
-    let items = || records::<S::Item>(&item, |r, buf| item_entry(r).write(buf));
+    let items = || records::<S::Item>(&item, |r, buf| entry::item(r).write(buf));
     // ... while this one does everything else, including the item
     // section's structural rules, on its index (the item records are
     // proven to reproduce it).
@@ -128,15 +128,15 @@ pub(crate) fn open<S: Schema>(bytes: &[u8], options: &VerifyOptions) -> Option<O
         if !body.is_empty() {
             return None; // rule 8
         }
-        let players = records::<S::Player>(&player, |r, buf| r.id().write(buf))?;
+        let players = records::<S::Player>(&player, |r, buf| entry::player(r).write(buf))?;
         let player_ids: Vec<PlayerId> = players.iter().map(PlayerRecord::id).collect();
         check::sorted_unique(System::Player, player_ids.iter().map(|p| p.0)).ok()?;
 
-        let zones = records::<S::World>(&world, |r, buf| r.id().write(buf))?;
+        let zones = records::<S::World>(&world, |r, buf| entry::zone(r).write(buf))?;
         let zone_ids: Vec<ZoneId> = zones.iter().map(WorldRecord::id).collect();
         check::sorted_unique(System::World, zone_ids.iter().map(|z| z.0)).ok()?;
 
-        let npcs = records::<S::Npc>(&npc, |r, buf| npc_entry(r).write(buf))?;
+        let npcs = records::<S::Npc>(&npc, |r, buf| entry::npc(r).write(buf))?;
         check::npcs(&npcs.iter().collect::<Vec<_>>(), &zone_ids).ok()?;
 
         // The item rules, on the item index: streamed when the section has
@@ -150,7 +150,7 @@ pub(crate) fn open<S: Schema>(bytes: &[u8], options: &VerifyOptions) -> Option<O
             check::items(&item_index, &player_ids, &zone_ids).ok()?;
         }
 
-        let quests = records::<S::Quest>(&quest, |r, buf| quest_entry(r).write(buf))?;
+        let quests = records::<S::Quest>(&quest, |r, buf| entry::quest(r).write(buf))?;
         check::quests(&quests.iter().collect::<Vec<_>>(), &player_ids, &zone_ids).ok()?;
         Some((players, zones, npcs, quests, quest.len, quest.payload.len()))
     };
@@ -199,6 +199,7 @@ pub(crate) fn read<S: Schema>(
     bytes: &[u8],
     options: &VerifyOptions,
 ) -> Result<Opened<S>, Rejection> {
+    let () = crate::schema::NameFits::<S>::PROOF;
     open::<S>(bytes, options).map_or_else(|| open_rule_by_rule::<S>(bytes, options), Ok)
 }
 
@@ -226,10 +227,10 @@ pub(crate) fn open_rule_by_rule<S: Schema>(
         same(r.id() == ix.zones[n])
     })?;
     let npcs = reader::records::<S::Npc>(p[2], ix.npcs.len(), System::Npc, |n, r| {
-        same(npc_entry(r) == ix.npcs[n])
+        same(entry::npc(r) == ix.npcs[n])
     })?;
     let items = reader::records::<S::Item>(p[3], ix.items.len(), System::Item, |n, r| {
-        same(item_entry(r) == ix.items[n])
+        same(entry::item(r) == ix.items[n])
     })?;
     let quests = reader::records::<S::Quest>(p[4], ix.quests.len(), System::Quest, |n, r| {
         // Field by field: the same test as comparing the record's whole
@@ -275,28 +276,6 @@ mod tests {
             .expect_epoch(EPOCH)
     }
 
-    /// Appends one section of `records` as given, each indexed by `entry`.
-    fn put<'a, R, E>(
-        w: &mut BundleWriter,
-        system: System,
-        records: &'a [R],
-        entry: impl Fn(&'a R) -> E,
-        id: impl Fn(&R) -> u64 + Sync,
-    ) where
-        R: Serialize + Sync,
-        E: IndexEntry,
-    {
-        let refs: Vec<&R> = records.iter().collect();
-        w.section(
-            system,
-            &refs,
-            || Ok(()),
-            |ix| records.iter().for_each(|r| ix.push(entry(r))),
-            id,
-        )
-        .expect("reference records always encode");
-    }
-
     /// Writes the records as given: no sorting, no checks.
     fn unchecked(
         players: &[Player],
@@ -313,11 +292,11 @@ mod tests {
             ("caelmor-reference", 1),
             shapes,
         ));
-        put(&mut w, System::Player, players, |r| r.id, |r| r.id.0);
-        put(&mut w, System::World, zones, |r| r.id, |r| r.id.0);
-        put(&mut w, System::Npc, npcs, npc_entry, |r| r.id.0);
-        put(&mut w, System::Item, items, item_entry, |r| r.id.0);
-        put(&mut w, System::Quest, quests, quest_entry, |r| r.id.0);
+        w.section_as_given(System::Player, players, |r| r.id);
+        w.section_as_given(System::World, zones, |r| r.id);
+        w.section_as_given(System::Npc, npcs, entry::npc);
+        w.section_as_given(System::Item, items, entry::item);
+        w.section_as_given(System::Quest, quests, entry::quest);
         w.finish(None).0
     }
 
