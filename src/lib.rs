@@ -171,4 +171,11 @@ pub use system::System;
 #[cfg(feature = "conformance")]
 #[cfg_attr(docsrs, doc(cfg(feature = "conformance")))]
 pub use store::conformance;
+
+// The README's Rust code is compiled and run as doctests, so its walkthrough
+// cannot drift from the API (tests/readme.rs checks it is
+// examples/quickstart.rs).
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
 pub use verify::{SectionSummary, Summary, Verified, VerifyOptions, verify, verify_as};
