@@ -65,7 +65,8 @@ use crate::system::System;
 /// `E-RECORD-ROUNDTRIP` at its step, instead of sealing a bundle that every
 /// later load would refuse.
 ///
-/// ```
+#[cfg_attr(feature = "reference", doc = "```")]
+#[cfg_attr(not(feature = "reference"), doc = "```ignore")]
 /// use caelmor_persist::{MemStore, Save, ShardId, Store};
 /// use caelmor_persist::reference::{Reference, ShardSpec};
 ///
@@ -521,7 +522,8 @@ impl<S: Schema, St: State> Save<S, St> {
 /// holding one proves that every system produced its state and every check
 /// passed (Stage 21.2 §5, §9.3).
 ///
-/// ```
+#[cfg_attr(feature = "reference", doc = "```")]
+#[cfg_attr(not(feature = "reference"), doc = "```ignore")]
 /// use caelmor_persist::{verify, MemStore, Save, ShardId, Store, VerifyOptions};
 /// use caelmor_persist::reference::{Reference, ShardSpec};
 ///
