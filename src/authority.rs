@@ -9,8 +9,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::format::DigestKey;
 use crate::ids::{Epoch, Fence, ShardId};
+use crate::parallel::Threads;
 use crate::schema::Schema;
 use crate::shape::Shape;
+use crate::store::StoreConfig;
 
 static NEXT_MINT: AtomicU64 = AtomicU64::new(1);
 
@@ -31,6 +33,8 @@ pub(crate) struct Origin {
     pub(crate) epoch: Epoch,
     pub(crate) fence: Fence,
     pub(crate) key: Option<DigestKey>,
+    /// Whether its seal may use a second thread.
+    pub(crate) threads: Threads,
 }
 
 /// Proof that this server holds a store's claim on a shard.
@@ -77,6 +81,8 @@ pub struct ServerAuthority<S: Schema> {
     /// bundle this authority seals carries them, and `Save::begin` needs
     /// no fallible step.
     pub(crate) shapes: [&'static Shape; 5],
+    /// The minting store's [`Threads`] setting, for the saves it begins.
+    pub(crate) threads: Threads,
     /// The newest fence the minting store has seen for the shard.
     current: Arc<AtomicU64>,
     _schema: PhantomData<fn() -> S>,
@@ -84,14 +90,15 @@ pub struct ServerAuthority<S: Schema> {
 
 impl<S: Schema> ServerAuthority<S> {
     /// Mints an authority for a store whose latest committed epoch is
-    /// `latest`. Only stores call this, from `claim`; `current` is the
-    /// store's view of the shard's newest fence, `shapes` the schema's.
+    /// `latest`. Only stores call this, from `claim`; `config` gives the
+    /// digest key and the [`Threads`] setting, `current` is the store's
+    /// view of the shard's newest fence, `shapes` the schema's.
     pub(crate) fn mint(
         store: u64,
         shard: ShardId,
         fence: Fence,
         latest: Option<Epoch>,
-        key: Option<DigestKey>,
+        config: &StoreConfig,
         shapes: [&'static Shape; 5],
         current: Arc<AtomicU64>,
     ) -> Self {
@@ -103,8 +110,9 @@ impl<S: Schema> ServerAuthority<S> {
             // With the epoch counter exhausted no save can commit: the
             // store refuses it with `E-STORE-EXHAUSTED`.
             next_epoch: AtomicU64::new(Epoch::after(latest).unwrap_or(Epoch(u64::MAX)).0),
-            key,
+            key: config.key_used().cloned(),
             shapes,
+            threads: config.threads_used(),
             current,
             _schema: PhantomData,
         }
@@ -127,6 +135,7 @@ impl<S: Schema> ServerAuthority<S> {
             epoch: self.next_epoch(),
             fence: self.fence,
             key: self.key.clone(),
+            threads: self.threads,
         }
     }
 

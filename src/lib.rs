@@ -181,6 +181,7 @@ pub mod deployment {}
 pub use authority::ServerAuthority;
 pub use format::DigestKey;
 pub use ids::{Epoch, Fence, ItemId, NpcId, PlayerId, QuestId, ShardId, ZoneId};
+pub use parallel::Threads;
 pub use rejection::{Edge, Part, Rejection, RejectionCode};
 pub use restore::{Activated, ActivationError, Restore, RestoreError};
 pub use save::{Save, Sealed};

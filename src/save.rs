@@ -26,6 +26,7 @@ use crate::format::writer::{BundleWriter, Section};
 use crate::format::{DIGEST_LEN, DigestKey};
 use crate::gate;
 use crate::ids::{Epoch, Fence, PlayerId, ShardId, ZoneId};
+use crate::parallel::Threads;
 use crate::rejection::Rejection;
 use crate::schema::{NameFits, Schema};
 use crate::shape::Shape;
@@ -93,6 +94,8 @@ pub struct Save<S: Schema, St: State> {
     epoch: Epoch,
     fence: Fence,
     key: Option<DigestKey>,
+    /// Its store's [`Threads`] setting: a migration's next hop keeps it.
+    threads: Threads,
     /// Sorted ids of the sections later sections may refer to.
     player_ids: Vec<PlayerId>,
     zone_ids: Vec<ZoneId>,
@@ -272,6 +275,7 @@ impl<S: Schema, St: State> Save<S, St> {
             epoch: self.epoch,
             fence: self.fence,
             key: self.key,
+            threads: self.threads,
             player_ids: self.player_ids,
             zone_ids: self.zone_ids,
             _state: PhantomData,
@@ -317,12 +321,13 @@ impl<S: Schema> Save<S, Start> {
             shapes,
         );
         Save {
-            writer: BundleWriter::begin(&header),
+            writer: BundleWriter::begin(&header).on(origin.threads),
             store: origin.store,
             shard: origin.shard,
             epoch: origin.epoch,
             fence: origin.fence,
             key: origin.key,
+            threads: origin.threads,
             player_ids: Vec::new(),
             zone_ids: Vec::new(),
             _state: PhantomData,
@@ -338,6 +343,7 @@ impl<S: Schema> Save<S, Start> {
             epoch: self.epoch,
             fence: self.fence,
             key: self.key.clone(),
+            threads: self.threads,
         }
     }
 }

@@ -8,6 +8,7 @@ use crate::format::reader::{self, Parsed};
 use crate::format::wire::Header;
 use crate::format::{DIGEST_LEN, DigestKey, FORMAT_VERSION, StructuralIndex};
 use crate::ids::{Epoch, Fence, ShardId};
+use crate::parallel::Threads;
 use crate::rejection::Rejection;
 use crate::schema::Schema;
 use crate::shape::{Fingerprint, Shape, ShapeMismatch};
@@ -33,6 +34,7 @@ pub struct VerifyOptions {
     shapes: Option<[&'static Shape; 5]>,
     shard: Option<ShardId>,
     epoch: Option<Epoch>,
+    threads: Threads,
 }
 
 impl VerifyOptions {
@@ -68,11 +70,24 @@ impl VerifyOptions {
             shapes: Some(shapes),
             shard: Some(shard),
             epoch: Some(epoch),
+            threads: Threads::default(),
         }
     }
 
     pub(crate) fn key_ref(&self) -> Option<&DigestKey> {
         self.key.as_ref()
+    }
+
+    /// Verifies on `threads` ([`Threads::Two`] unless told otherwise):
+    /// the same answer either way, only the time differs.
+    #[must_use]
+    pub fn threads(mut self, threads: Threads) -> Self {
+        self.threads = threads;
+        self
+    }
+
+    pub(crate) fn threads_used(&self) -> Threads {
+        self.threads
     }
 
     /// Requires this schema name and version (`E-SCHEMA`).
@@ -146,7 +161,7 @@ pub(crate) fn parse_expected<'a>(
     bytes: &'a [u8],
     options: &VerifyOptions,
 ) -> Result<Parsed<'a>, Rejection> {
-    let parsed = reader::parse(bytes, options.key.as_ref())?;
+    let parsed = reader::parse(bytes, options.key.as_ref(), options.threads)?;
     expectations(&parsed.header, options)?;
     Ok(parsed)
 }

@@ -13,7 +13,8 @@ use std::path::{Path, PathBuf};
 
 use caelmor_persist::reference::{Item, Npc, Player, Quest, Reference, Shard, ShardSpec, Zone};
 use caelmor_persist::{
-    FileStore, FileStoreConfig, Loaded, MemStore, Restore, Save, Sealed, ServerAuthority, ShardId,
+    FileStore, FileStoreConfig, Loaded, MemBackend, MemStore, Restore, Save, Sealed,
+    ServerAuthority, ShardId, Store, StoreConfig, Threads,
 };
 
 /// The seed every bench and the report generate their shards with.
@@ -35,7 +36,14 @@ pub fn shard(spec: ShardSpec) -> Shard {
 /// number of times (nothing is committed, so the epoch never moves).
 #[must_use]
 pub fn mem_authority() -> ServerAuthority<Reference> {
-    MemStore::<Reference>::new(SHARD)
+    mem_authority_on(Threads::Two)
+}
+
+/// [`mem_authority`], its saves on `threads`.
+#[must_use]
+pub fn mem_authority_on(threads: Threads) -> ServerAuthority<Reference> {
+    let config = StoreConfig::new().threads(threads);
+    Store::<Reference, _>::with_backend(MemBackend::new(SHARD), config)
         .claim()
         .expect("a fresh MemStore always grants its claim")
 }
@@ -68,7 +76,20 @@ pub fn seal(authority: &ServerAuthority<Reference>, shard: &Shard) -> Sealed<Ref
 /// If the reference shard is refused (it never is).
 #[must_use]
 pub fn mem_store(shard: &Shard) -> (MemStore<Reference>, ServerAuthority<Reference>) {
-    let mut store = MemStore::<Reference>::new(SHARD);
+    mem_store_on(shard, Threads::Two)
+}
+
+/// [`mem_store`], its seals and loads on `threads`.
+///
+/// # Panics
+/// If the reference shard is refused (it never is).
+#[must_use]
+pub fn mem_store_on(
+    shard: &Shard,
+    threads: Threads,
+) -> (MemStore<Reference>, ServerAuthority<Reference>) {
+    let config = StoreConfig::new().threads(threads);
+    let mut store = Store::<Reference, _>::with_backend(MemBackend::new(SHARD), config);
     let authority = store
         .claim()
         .expect("a fresh MemStore always grants its claim");

@@ -1,5 +1,6 @@
 //! The BLAKE3 digest that closes every bundle.
 
+use crate::parallel::Threads;
 use core::fmt;
 
 /// The length of the digest that closes a bundle.
@@ -46,12 +47,12 @@ const TWO_THREADS_FROM: usize = 1 << 20;
 
 /// The digest of `bytes`, keyed when a key is given.
 ///
-/// Large inputs are hashed on two cores: BLAKE3 is a tree, so the left
+/// Large inputs are hashed on two cores unless `threads` says one: BLAKE3 is a tree, so the left
 /// subtree (the largest power-of-two number of chunks that leaves some input
 /// for the right) and the rest are hashed independently and joined at the
 /// root, giving exactly `blake3::hash` / `blake3::keyed_hash` of the whole.
-pub(crate) fn digest(bytes: &[u8], key: Option<&DigestKey>) -> [u8; DIGEST_LEN] {
-    if bytes.len() >= TWO_THREADS_FROM {
+pub(crate) fn digest(bytes: &[u8], key: Option<&DigestKey>, threads: Threads) -> [u8; DIGEST_LEN] {
+    if threads == Threads::Two && bytes.len() >= TWO_THREADS_FROM {
         return digest_two_threads(bytes, key);
     }
     let hash = match key {
@@ -73,6 +74,7 @@ fn digest_two_threads(bytes: &[u8], key: Option<&DigestKey>) -> [u8; DIGEST_LEN]
     let split = usize::try_from(left_subtree_len(bytes.len() as u64)).unwrap_or(bytes.len());
     let (left, right) = bytes.split_at(split);
     let (right_cv, left_cv) = crate::parallel::join(
+        Threads::Two,
         || {
             hasher()
                 .set_input_offset(split as u64)
@@ -122,6 +124,12 @@ mod tests {
                 *blake3::keyed_hash(&key.0, input).as_bytes(),
                 "{len} keyed"
             );
+            for threads in [Threads::One, Threads::Two] {
+                assert_eq!(
+                    digest(input, Some(&key), threads),
+                    *blake3::keyed_hash(&key.0, input).as_bytes()
+                );
+            }
         }
     }
 }

@@ -12,6 +12,7 @@ use super::{
     digest_matches, vec_for,
 };
 use crate::check;
+use crate::parallel::Threads;
 use crate::rejection::{Part, Rejection};
 use crate::shape::Shape;
 use crate::system::System;
@@ -67,6 +68,7 @@ where
 pub(crate) fn frame<'a>(
     bytes: &'a [u8],
     key: Option<&DigestKey>,
+    threads: Threads,
 ) -> Result<(&'a [u8], [u8; DIGEST_LEN]), Rejection> {
     let available = bytes.len() as u64;
     if bytes.len() < MAGIC.len() {
@@ -128,7 +130,7 @@ pub(crate) fn frame<'a>(
     let (content, stored) = bytes.split_at(bytes.len() - DIGEST_LEN);
     let mut stored_digest = [0; DIGEST_LEN];
     stored_digest.copy_from_slice(stored);
-    if !digest_matches(&stored_digest, &digest(content, key)) {
+    if !digest_matches(&stored_digest, &digest(content, key, threads)) {
         return Err(Rejection::DigestMismatch);
     }
     Ok((&content[PREAMBLE_LEN..], stored_digest))
@@ -240,8 +242,12 @@ pub(crate) fn payload<'a>(body: &mut &'a [u8]) -> Result<&'a [u8], Rejection> {
 }
 
 /// Rules 1-8: everything that can be checked without the record types.
-pub(crate) fn parse<'a>(bytes: &'a [u8], key: Option<&DigestKey>) -> Result<Parsed<'a>, Rejection> {
-    let (mut body, digest) = frame(bytes, key)?;
+pub(crate) fn parse<'a>(
+    bytes: &'a [u8],
+    key: Option<&DigestKey>,
+    threads: Threads,
+) -> Result<Parsed<'a>, Rejection> {
+    let (mut body, digest) = frame(bytes, key, threads)?;
     let header: Header = take(&mut body, Part::Header)?;
     let shapes = shapes(&header)?;
     let tags: Vec<u8> = take(&mut body, Part::SectionTable)?;

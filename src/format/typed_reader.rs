@@ -104,7 +104,7 @@ where
 
 /// Every rule of the format and the reader's expectations, or `None`.
 pub(crate) fn open<S: Schema>(bytes: &[u8], options: &VerifyOptions) -> Option<Opened<S>> {
-    let (mut body, digest) = frame(bytes, options.key_ref()).ok()?;
+    let (mut body, digest) = frame(bytes, options.key_ref(), options.threads_used()).ok()?;
     let header: Header = take(&mut body, Part::Header).ok()?;
     let tags: Vec<u8> = take(&mut body, Part::SectionTable).ok()?;
     section_table(&tags).ok()?;
@@ -155,7 +155,7 @@ pub(crate) fn open<S: Schema>(bytes: &[u8], options: &VerifyOptions) -> Option<O
         Some((players, zones, npcs, quests, quest.len, quest.payload.len()))
     };
     let (items, rest) = if item.payload.len() >= SECOND_CORE_FROM {
-        crate::parallel::join(items, rest)
+        crate::parallel::join(options.threads_used(), items, rest)
     } else {
         (items(), rest())
     };
@@ -309,7 +309,7 @@ mod tests {
         bytes.truncate(bytes.len() - 32);
         let len = (bytes.len() + 32) as u64;
         bytes[10..18].copy_from_slice(&len.to_le_bytes());
-        let d = digest(&bytes, None);
+        let d = digest(&bytes, None, crate::Threads::Two);
         bytes.extend_from_slice(&d);
         bytes
     }

@@ -29,6 +29,7 @@ use super::reader;
 use super::wire::{Header, ItemEntry, NpcEntry, QuestEntry, QuestEntryRef, SectionStamp};
 use super::{CANONICAL_TABLE, DIGEST_LEN, DigestKey, FORMAT_VERSION, MAGIC, PREAMBLE_LEN, digest};
 use crate::ids::{Epoch, PlayerId, ShardId, ZoneId};
+use crate::parallel::Threads;
 use crate::rejection::{Part, Rejection};
 use crate::schema::ItemLocation;
 use crate::system::System;
@@ -587,6 +588,8 @@ pub(crate) struct BundleWriter {
     index_at: usize,
     /// Where the current section's payload length goes.
     payload_len_at: usize,
+    /// Whether large sections and the digest may use a second thread.
+    threads: Threads,
 }
 
 fn encode_failed(system: System, id: u64, e: postcard::Error) -> Rejection {
@@ -615,7 +618,16 @@ impl BundleWriter {
             epoch: header.epoch,
             index_at: 0,
             payload_len_at: 0,
+            threads: Threads::Two,
         }
+    }
+
+    /// Keeps the rest of the bundle's work on `threads`: with
+    /// [`Threads::One`], no section is split and the digest is one pass,
+    /// which gives the same bytes and the same rejections.
+    pub(crate) fn on(mut self, threads: Threads) -> Self {
+        self.threads = threads;
+        self
     }
 
     fn stamp(&mut self, system: System) {
@@ -642,7 +654,11 @@ impl BundleWriter {
         s: &S,
         records: &[&S::Record],
     ) -> Result<(), Rejection> {
-        self.section_split(s, records, split_point(records.len()))
+        let split = match self.threads {
+            Threads::Two => split_point(records.len()),
+            Threads::One => records.len(),
+        };
+        self.section_split(s, records, split)
     }
 
     /// [`BundleWriter::section`], the records from `split` on snapshotted,
@@ -825,7 +841,7 @@ impl BundleWriter {
             }
             proven.map(|_| Flow::Written)
         };
-        let (tail_out, flow) = crate::parallel::join(side, here);
+        let (tail_out, flow) = crate::parallel::join(Threads::Two, side, here);
         // The tail's index entries are in the bundle now: let them go before
         // the bundle takes the tail's records.
         drop(published);
@@ -876,7 +892,7 @@ impl BundleWriter {
     pub(crate) fn finish(mut self, key: Option<&DigestKey>) -> (Vec<u8>, [u8; DIGEST_LEN]) {
         let frame_len = (self.buf.len() + DIGEST_LEN) as u64;
         self.buf[10..18].copy_from_slice(&frame_len.to_le_bytes());
-        let d = digest(&self.buf, key);
+        let d = digest(&self.buf, key, self.threads);
         self.buf.extend_from_slice(&d);
         (self.buf, d)
     }

@@ -43,6 +43,7 @@ use crate::authority::{ServerAuthority, unique_token};
 use crate::format::{DIGEST_LEN, DigestKey, reader, typed_reader};
 use crate::gate::Committable;
 use crate::ids::{Epoch, Fence, ShardId};
+use crate::parallel::Threads;
 use crate::rejection::Rejection;
 use crate::save::Sealed;
 use crate::schema::Schema;
@@ -66,6 +67,7 @@ pub struct StoreConfig {
     key: Option<DigestKey>,
     retain: usize,
     max_bundle_len: u64,
+    threads: Threads,
 }
 
 /// The configuration of a [`FileStore`]: the same as every store's.
@@ -77,6 +79,7 @@ impl Default for StoreConfig {
             key: None,
             retain: Self::DEFAULT_RETAIN,
             max_bundle_len: Self::DEFAULT_MAX_BUNDLE_LEN,
+            threads: Threads::Two,
         }
     }
 }
@@ -108,6 +111,28 @@ impl StoreConfig {
     pub fn retain(mut self, epochs: usize) -> Self {
         self.retain = epochs.max(1);
         self
+    }
+
+    /// Seals, verifies and opens on `threads` ([`Threads::Two`] unless told
+    /// otherwise): the authority this store mints carries the setting to
+    /// every [`Save`](crate::Save) it begins, and the store's loads use it.
+    /// The same bytes and the same rejections either way; see [`Threads`]
+    /// for what a second thread is used for and what one costs.
+    #[must_use]
+    pub fn threads(mut self, threads: Threads) -> Self {
+        self.threads = threads;
+        self
+    }
+
+    /// The digest key, if the store is keyed.
+    pub(crate) fn key_used(&self) -> Option<&DigestKey> {
+        self.key.as_ref()
+    }
+
+    /// The [`Threads`] setting.
+    #[must_use]
+    pub fn threads_used(&self) -> Threads {
+        self.threads
     }
 
     /// Refuses to read an older epoch's bundle longer than `bytes` (the
@@ -411,7 +436,7 @@ impl<S: Schema, B: Backend> Store<S, B> {
                     self.shard(),
                     next.fence,
                     next.latest.map(|l| l.epoch),
-                    self.config.key.clone(),
+                    &self.config,
                     shapes,
                     Arc::clone(&self.current),
                 ));
@@ -678,7 +703,8 @@ impl<S: Schema, B: Backend> Store<S, B> {
             self.shard(),
             latest.epoch,
             self.config.key.as_ref(),
-        );
+        )
+        .threads(self.config.threads);
         let opened = typed_reader::read::<R>(&bytes, &options).map_err(|rejection| {
             self.refused::<R>(
                 StoredEpoch {
@@ -812,7 +838,8 @@ impl<S: Schema, B: Backend> Store<S, B> {
         };
         let mut options = VerifyOptions::new()
             .expect_shard(self.shard())
-            .expect_epoch(epoch);
+            .expect_epoch(epoch)
+            .threads(self.config.threads);
         if let Some(key) = &self.config.key {
             options = options.key(key.clone());
         }

@@ -894,11 +894,21 @@ pub fn planted(
     epoch: Epoch,
     key: Option<[u8; 32]>,
 ) -> (Store<Reference, Planted>, ServerAuthority<Reference>) {
-    let backend = Planted::new(shard);
     let mut config = StoreConfig::new();
     if let Some(key) = key {
         config = config.key(DigestKey::from_bytes(key));
     }
+    planted_with(bytes, shard, epoch, config)
+}
+
+/// [`planted`], the store set up by `config`.
+pub fn planted_with(
+    bytes: &[u8],
+    shard: ShardId,
+    epoch: Epoch,
+    config: StoreConfig,
+) -> (Store<Reference, Planted>, ServerAuthority<Reference>) {
+    let backend = Planted::new(shard);
     let mut store = Store::with_backend(backend.clone(), config);
     let authority = store.claim().expect("a fresh planted shard claims");
     backend.plant(epoch, bytes.to_vec());
