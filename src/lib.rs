@@ -76,10 +76,14 @@
 //!
 //! ## Cores
 //!
-//! Large sections (16 Ki records or more) are sealed and opened on two
-//! threads, and large bundles digested on two: the threads are scoped to
-//! the call, which is why records are `Send + Sync` ([`Record`]). The bytes,
-//! and the first rejection, are the same however the work was shared.
+//! Large sections (4,096 records or more) are sealed on two threads, a
+//! large item section (256 KiB or more) is opened on two, and bundles of
+//! 1 MiB or more are digested on two: the second thread is scoped to the
+//! call, which is why records are `Send + Sync` ([`Record`]). The bytes,
+//! and the first rejection, are the same however the work was shared. A
+//! server that wants its cores for itself sets
+//! [`StoreConfig::threads`]`(`[`Threads::One`]`)` and nothing is ever
+//! started; [`Threads`] says what that costs.
 //!
 //! ## Features
 //!
