@@ -168,6 +168,7 @@ mod state;
 mod store;
 mod system;
 mod trace;
+mod typed_reader;
 mod verify;
 
 #[cfg(feature = "reference")]

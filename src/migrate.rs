@@ -210,7 +210,7 @@ use core::fmt;
 use core::mem;
 
 use crate::authority::ServerAuthority;
-use crate::format::typed_reader::Opened;
+use crate::typed_reader::Opened;
 use crate::gate;
 use crate::rejection::Rejection;
 use crate::save::{Save, Sealed};

@@ -21,7 +21,7 @@ use core::fmt;
 use core::marker::PhantomData;
 
 use crate::authority::ServerAuthority;
-use crate::format::typed_reader::Opened;
+use crate::typed_reader::Opened;
 use crate::gate::{self, RestoreComplete};
 use crate::ids::{Epoch, Fence, ShardId};
 use crate::schema::Schema;

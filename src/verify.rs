@@ -334,5 +334,5 @@ pub fn verify_as<S: Schema>(bytes: &[u8], options: &VerifyOptions) -> Result<Sum
         shapes: Some(shapes),
         ..options.clone()
     };
-    crate::format::typed_reader::read::<S>(bytes, &options).map(|opened| opened.summary)
+    crate::typed_reader::read::<S>(bytes, &options).map(|opened| opened.summary)
 }

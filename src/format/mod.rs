@@ -238,9 +238,8 @@
 pub(crate) mod depth;
 mod digest;
 pub(crate) mod flavor;
-mod index_reader;
+pub(crate) mod index_reader;
 pub(crate) mod reader;
-pub(crate) mod typed_reader;
 pub(crate) mod wire;
 pub(crate) mod writer;
 

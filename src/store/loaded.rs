@@ -3,7 +3,7 @@
 
 use core::fmt;
 
-use crate::format::typed_reader::Opened;
+use crate::typed_reader::Opened;
 use crate::ids::{Epoch, Fence, ShardId};
 use crate::schema::Schema;
 use crate::verify::{Summary, Verified};

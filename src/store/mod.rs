@@ -40,7 +40,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::authority::{ServerAuthority, unique_token};
-use crate::format::{DIGEST_LEN, DigestKey, reader, typed_reader};
+use crate::format::{DIGEST_LEN, DigestKey, reader};
+use crate::typed_reader;
 use crate::gate::Committable;
 use crate::ids::{Epoch, Fence, ShardId};
 use crate::parallel::Threads;

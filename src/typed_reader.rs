@@ -1,7 +1,11 @@
 //! The typed restore's reader: a bundle straight into the schema's records,
 //! in one pass over each section, the largest section on a second core.
 //!
-//! [`reader::parse`] checks the rules of the [format](super) one by one in
+//! It sits beside [`format`](crate::format), not in it: the format knows
+//! bytes and rules, and this reader also knows schemas, the structural
+//! checks and what a verification expects.
+//!
+//! [`reader::parse`] checks the rules of the [format](crate::format) one by one in
 //! the specification's order and keeps the whole structural index, so that
 //! the first rule a bundle breaks is the one it reports — and then the typed
 //! restore decodes every record and compares it with that index. For a
@@ -26,10 +30,10 @@
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::index_reader;
-use super::reader::{self, frame, payload, section_table, stamp, take};
-use super::wire::Header;
-use super::writer::IndexEntry;
+use crate::format::index_reader;
+use crate::format::reader::{self, frame, payload, section_table, stamp, take};
+use crate::format::wire::Header;
+use crate::format::writer::IndexEntry;
 use crate::check;
 use crate::entry;
 use crate::ids::{PlayerId, ZoneId};
