@@ -29,9 +29,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use caelmor_persist::{
     ActivationError, Backend, DigestKey, Epoch, EpochRecord, Fence, Head, ItemId, ItemLocation,
-    Loaded, MemStore, NpcId, Part, PlayerId, QuestId, Rejection, Restore, RestoreError, Save,
-    Schema, Sealed, ServerAuthority, ShardId, Store, StoreConfig, StoreError, StoredEpoch, Swap,
-    System, Verified, VerifyOptions, ZoneId, verify, verify_as,
+    Loaded, MemStore, NpcId, PlayerId, QuestId, Rejection, Restore, RestoreError, Save, Schema,
+    Sealed, ServerAuthority, ShardId, Store, StoreConfig, StoreError, StoredEpoch, Swap, System,
+    Verified, VerifyOptions, ZoneId, verify, verify_as,
 };
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
@@ -1016,28 +1016,6 @@ pub fn shuffled(shard: &Shard, seed: u64) -> Shard {
     s.items.shuffle(&mut rng);
     s.quests.shuffle(&mut rng);
     s
-}
-
-/// Rules 1-9 reject in `verify` and typed open alike; these only in typed
-/// open: rule 9's record shapes (a schema-agnostic reader has none to
-/// expect) and rule 10 (the records themselves).
-pub fn typed_only(r: &Rejection) -> bool {
-    matches!(
-        r,
-        Rejection::ShapeMismatch(_)
-            | Rejection::IndexMismatch { .. }
-            | Rejection::Undecodable {
-                part: Part::Record(..),
-                ..
-            }
-            | Rejection::NonCanonical {
-                part: Part::Record(..)
-            }
-            | Rejection::TrailingBytes {
-                part: Part::Payload(_),
-                ..
-            }
-    )
 }
 
 // ---------------------------------------------------------------------------
