@@ -40,6 +40,10 @@ pub(crate) mod sealed {
     pub trait Sealed {}
     /// Implemented by nothing: the supertrait of every "what next" trait,
     /// which makes them impossible to implement, even for a foreign schema.
+    #[diagnostic::on_unimplemented(
+        message = "the save and restore chains are closed: their gates cannot be implemented outside caelmor-persist, for any schema",
+        label = "a gate of the chain"
+    )]
     pub trait Never<S> {}
     /// Implemented exactly where a gate is, for one gate `G`: ready states
     /// unconditionally, the others under the same never-satisfied bound.
@@ -92,8 +96,8 @@ pub(crate) mod tags {
 /// A value a [`Store`](crate::Store) can commit: only
 /// [`Sealed`](crate::Sealed) is.
 #[diagnostic::on_unimplemented(
-    message = "only a `Sealed` bundle can be committed, and `{Self}` is not one",
-    label = "not a sealed bundle",
+    message = "only a `Sealed<{S}>` bundle can be committed to this store, and `{Self}` is not one",
+    label = "not a sealed bundle of this store's schema",
     note = "a save is committable only once all five systems are saved and sealed: .players(..) → .world(..) → .npcs(..) → .items(..) → .quests(..) → .seal()"
 )]
 pub trait Committable<S: Schema>: sealed::Sealed + sealed::Opens<S, tags::Commit> {

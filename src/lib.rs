@@ -94,6 +94,36 @@
 //!
 //! The default build depends on none of them. Minimum Rust: 1.89.
 //!
+//! ## Observability
+//!
+//! With the `tracing` feature, every claim, save step, seal, commit, load,
+//! restore and activation is a span carrying the shard, epoch, fence, sizes
+//! and record counts; a subscriber that reports closed spans gives their
+//! durations. `examples/tracing.rs` (`cargo run --example tracing --features
+//! reference,tracing`), with `tracing_subscriber::fmt()` and
+//! `FmtSpan::CLOSE`, prints (timestamps cut):
+//!
+//! ```text
+//! INFO claim{shard=1 location=/tmp/.tmp0MlhKl/shard-1}: claimed fence=1
+//! INFO claim{shard=1 location=/tmp/.tmp0MlhKl/shard-1}: close time.busy=6.36ms time.idle=15.1µs
+//! INFO save_step{system="player" shard=1 epoch=1 records=20}: close time.busy=119µs time.idle=3.56µs
+//! INFO save_step{system="world" shard=1 epoch=1 records=8}: close time.busy=35.6µs time.idle=3.62µs
+//! INFO save_step{system="npc" shard=1 epoch=1 records=60}: close time.busy=157µs time.idle=3.35µs
+//! INFO save_step{system="item" shard=1 epoch=1 records=300}: close time.busy=623µs time.idle=3.57µs
+//! INFO save_step{system="quest" shard=1 epoch=1 records=80}: close time.busy=216µs time.idle=3.30µs
+//! INFO seal{shard=1 epoch=1}: sealed bytes=8787
+//! INFO seal{shard=1 epoch=1}: close time.busy=34.3µs time.idle=3.51µs
+//! INFO commit{shard=1 epoch=1 fence=1 bytes=8787}: committed
+//! INFO commit{shard=1 epoch=1 fence=1 bytes=8787}: close time.busy=6.58ms time.idle=4.98µs
+//! INFO load{shard=1 location=/tmp/.tmp0MlhKl/shard-1}: read and verified epoch=1 fence=1 bytes=8787 records=468 schema="caelmor-reference"
+//! INFO load{shard=1 location=/tmp/.tmp0MlhKl/shard-1}: close time.busy=1.18ms time.idle=7.21µs
+//! INFO restore{shard=1 epoch=1 fence=1}: close time.busy=2.08µs time.idle=4.08µs
+//! INFO activate{shard=1 epoch=1 fence=1}: close time.busy=1.02µs time.idle=1.78µs
+//! ```
+//!
+//! Without the feature the crate contains no tracing code. A refused commit
+//! is an event with its code (`commit refused: E-STORE-FENCED: …`).
+//!
 //! ## Canon map
 //!
 //! | canon | enforced by |
@@ -180,4 +210,11 @@ pub use system::System;
 #[cfg(feature = "conformance")]
 #[cfg_attr(docsrs, doc(cfg(feature = "conformance")))]
 pub use store::conformance;
+
+// The README's Rust code is compiled and run as doctests, so its walkthrough
+// cannot drift from the API (tests/readme.rs checks it is
+// examples/quickstart.rs).
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
 pub use verify::{SectionSummary, Summary, Verified, VerifyOptions, verify, verify_as};

@@ -33,7 +33,8 @@
 //! 4. **At start-up**, when [`load_latest`](crate::Store::load_latest)
 //!    says `E-STORE-SCHEMA`, migrate and commit, then load again:
 //!
-//! ```
+#![cfg_attr(feature = "reference", doc = "```")]
+#![cfg_attr(not(feature = "reference"), doc = "```ignore")]
 //! use caelmor_persist::migrate::{Migration, Unmappable};
 //! use caelmor_persist::reference::{Item, Npc, Quest, Reference, ShardSpec, Zone};
 //! use caelmor_persist::{MemBackend, PlayerId, PlayerRecord, Restore, Save, Schema, ShardId};
@@ -242,7 +243,8 @@ use crate::verify::Summary;
 /// shipped epoch forward with the hops it already has, one per version. A
 /// hop that does not start where the previous one ended does not compile.
 ///
-/// ```
+#[cfg_attr(feature = "reference", doc = "```")]
+#[cfg_attr(not(feature = "reference"), doc = "```ignore")]
 /// use caelmor_persist::migrate::{Migration, Unmappable};
 /// # use caelmor_persist::{ItemRecord, NpcRecord, PlayerRecord, QuestRecord, Schema, WorldRecord};
 /// # use caelmor_persist::{PlayerId, ZoneId};

@@ -65,7 +65,8 @@ use crate::system::System;
 /// `E-RECORD-ROUNDTRIP` at its step, instead of sealing a bundle that every
 /// later load would refuse.
 ///
-/// ```
+#[cfg_attr(feature = "reference", doc = "```")]
+#[cfg_attr(not(feature = "reference"), doc = "```ignore")]
 /// use caelmor_persist::{MemStore, Save, ShardId, Store};
 /// use caelmor_persist::reference::{Reference, ShardSpec};
 ///
@@ -93,8 +94,8 @@ pub struct Save<S: Schema, St: State> {
     fence: Fence,
     key: Option<DigestKey>,
     /// Sorted ids of the sections later sections may refer to.
-    players: Vec<PlayerId>,
-    zones: Vec<ZoneId>,
+    player_ids: Vec<PlayerId>,
+    zone_ids: Vec<ZoneId>,
     _state: PhantomData<(fn() -> S, St)>,
 }
 
@@ -271,8 +272,8 @@ impl<S: Schema, St: State> Save<S, St> {
             epoch: self.epoch,
             fence: self.fence,
             key: self.key,
-            players: self.players,
-            zones: self.zones,
+            player_ids: self.player_ids,
+            zone_ids: self.zone_ids,
             _state: PhantomData,
         }
     }
@@ -322,8 +323,8 @@ impl<S: Schema> Save<S, Start> {
             epoch: origin.epoch,
             fence: origin.fence,
             key: origin.key,
-            players: Vec::new(),
-            zones: Vec::new(),
+            player_ids: Vec::new(),
+            zone_ids: Vec::new(),
             _state: PhantomData,
         }
     }
@@ -339,8 +340,13 @@ impl<S: Schema> Save<S, Start> {
             key: self.key.clone(),
         }
     }
+}
 
-    /// Step 1 of 5: Player Identity and PlayerSave.
+// The steps are defined on every state and gated: a step out of order,
+// skipped or repeated is a compile error in the crate's own words, naming
+// the next step (see `gate`).
+impl<S: Schema, St: State> Save<S, St> {
+    /// Step 1 of 5: Player Identity and PlayerSave. Only at `Start`.
     ///
     /// # Errors
     /// `E-DUPLICATE-ID` if two players share an id; `E-ENCODE` if a record
@@ -349,33 +355,50 @@ impl<S: Schema> Save<S, Start> {
     pub fn players<'r>(
         mut self,
         records: impl IntoIterator<Item = &'r S::Player>,
-    ) -> Result<Save<S, PlayerDone>, Rejection> {
+    ) -> Result<Save<S, PlayerDone>, Rejection>
+    where
+        St: gate::SaveStepPlayers<S>,
+    {
         let records: Vec<&S::Player> = records.into_iter().collect();
+        crate::trace::span!(
+            "save_step",
+            system = "player",
+            shard = self.shard.0,
+            epoch = self.epoch.0,
+            records = records.len()
+        );
         self.writer.section(&Players::<S>(PhantomData), &records)?;
-        self.players = self.writer.last_index(System::Player)?;
+        self.player_ids = self.writer.last_index(System::Player)?;
         Ok(self.advance())
     }
-}
 
-impl<S: Schema> Save<S, PlayerDone> {
-    /// Step 2 of 5: world structural state and zone composition.
+    /// Step 2 of 5: world structural state and zone composition. Only at
+    /// `PlayerDone`.
     ///
     /// # Errors
     /// `E-DUPLICATE-ID`, `E-ENCODE`, `E-RECORD-ROUNDTRIP`; the save is gone.
     pub fn world<'r>(
         mut self,
         records: impl IntoIterator<Item = &'r S::World>,
-    ) -> Result<Save<S, WorldDone>, Rejection> {
+    ) -> Result<Save<S, WorldDone>, Rejection>
+    where
+        St: gate::SaveStepWorld<S>,
+    {
         let records: Vec<&S::World> = records.into_iter().collect();
+        crate::trace::span!(
+            "save_step",
+            system = "world",
+            shard = self.shard.0,
+            epoch = self.epoch.0,
+            records = records.len()
+        );
         self.writer.section(&Zones::<S>(PhantomData), &records)?;
-        self.zones = self.writer.last_index(System::World)?;
+        self.zone_ids = self.writer.last_index(System::World)?;
         Ok(self.advance())
     }
-}
 
-impl<S: Schema> Save<S, WorldDone> {
-    /// Step 3 of 5: NPC persisted state. Every NPC's zone must be a zone
-    /// saved in step 2.
+    /// Step 3 of 5: NPC persisted state, only at `WorldDone`. Every NPC's
+    /// zone must be a zone saved in step 2.
     ///
     /// # Errors
     /// `E-DUPLICATE-ID`, `E-DANGLING-REF` (npc→zone), `E-ENCODE`,
@@ -383,20 +406,29 @@ impl<S: Schema> Save<S, WorldDone> {
     pub fn npcs<'r>(
         mut self,
         records: impl IntoIterator<Item = &'r S::Npc>,
-    ) -> Result<Save<S, NpcDone>, Rejection> {
+    ) -> Result<Save<S, NpcDone>, Rejection>
+    where
+        St: gate::SaveStepNpcs<S>,
+    {
         let records: Vec<&S::Npc> = records.into_iter().collect();
+        crate::trace::span!(
+            "save_step",
+            system = "npc",
+            shard = self.shard.0,
+            epoch = self.epoch.0,
+            records = records.len()
+        );
         let section = Npcs::<S> {
-            zones: &self.zones,
-            resolve: check::Resolve::new(&[], &self.zones),
+            zones: &self.zone_ids,
+            resolve: check::Resolve::new(&[], &self.zone_ids),
             _schema: PhantomData,
         };
         self.writer.section(&section, &records)?;
         Ok(self.advance())
     }
-}
 
-impl<S: Schema> Save<S, NpcDone> {
-    /// Step 4 of 5: item persisted state. Every location and owner must
+    /// Step 4 of 5: item persisted state, only at `NpcDone`. Every
+    /// location and owner must
     /// resolve to a zone or player saved earlier, or (for containers) to an
     /// item of this step; containment must be acyclic.
     ///
@@ -407,20 +439,29 @@ impl<S: Schema> Save<S, NpcDone> {
     pub fn items<'r>(
         mut self,
         records: impl IntoIterator<Item = &'r S::Item>,
-    ) -> Result<Save<S, ItemDone>, Rejection> {
+    ) -> Result<Save<S, ItemDone>, Rejection>
+    where
+        St: gate::SaveStepItems<S>,
+    {
         let records: Vec<&S::Item> = records.into_iter().collect();
+        crate::trace::span!(
+            "save_step",
+            system = "item",
+            shard = self.shard.0,
+            epoch = self.epoch.0,
+            records = records.len()
+        );
         let section = Items::<S> {
-            players: &self.players,
-            zones: &self.zones,
+            players: &self.player_ids,
+            zones: &self.zone_ids,
             _schema: PhantomData,
         };
         self.writer.section(&section, &records)?;
         Ok(self.advance())
     }
-}
 
-impl<S: Schema> Save<S, ItemDone> {
-    /// Step 5 of 5: player-owned quest state. Every owner and every zone of
+    /// Step 5 of 5: player-owned quest state, only at `ItemDone`. Every
+    /// owner and every zone of
     /// the world context must have been saved earlier.
     ///
     /// # Errors
@@ -429,25 +470,38 @@ impl<S: Schema> Save<S, ItemDone> {
     pub fn quests<'r>(
         mut self,
         records: impl IntoIterator<Item = &'r S::Quest>,
-    ) -> Result<Save<S, QuestDone>, Rejection> {
+    ) -> Result<Save<S, QuestDone>, Rejection>
+    where
+        St: gate::SaveStepQuests<S>,
+    {
         let records: Vec<&S::Quest> = records.into_iter().collect();
+        crate::trace::span!(
+            "save_step",
+            system = "quest",
+            shard = self.shard.0,
+            epoch = self.epoch.0,
+            records = records.len()
+        );
         let section = Quests::<S> {
-            players: &self.players,
-            zones: &self.zones,
-            resolve: check::Resolve::new(&self.players, &self.zones),
+            players: &self.player_ids,
+            zones: &self.zone_ids,
+            resolve: check::Resolve::new(&self.player_ids, &self.zone_ids),
             _schema: PhantomData,
         };
         self.writer.section(&section, &records)?;
         Ok(self.advance())
     }
-}
 
-impl<S: Schema> Save<S, QuestDone> {
     /// Closes the bundle: frame length and digest. The result is the only
-    /// value a [`Store`](crate::Store) accepts.
+    /// value a [`Store`](crate::Store) accepts. Only at `QuestDone`.
     #[must_use]
-    pub fn seal(self) -> Sealed<S> {
+    pub fn seal(self) -> Sealed<S>
+    where
+        St: gate::SaveStepSeal<S>,
+    {
+        crate::trace::span!("seal", shard = self.shard.0, epoch = self.epoch.0);
         let (bytes, digest) = self.writer.finish(self.key.as_ref());
+        crate::trace::event!(bytes = bytes.len(), "sealed");
         Sealed {
             bytes,
             digest,
@@ -468,7 +522,8 @@ impl<S: Schema> Save<S, QuestDone> {
 /// holding one proves that every system produced its state and every check
 /// passed (Stage 21.2 §5, §9.3).
 ///
-/// ```
+#[cfg_attr(feature = "reference", doc = "```")]
+#[cfg_attr(not(feature = "reference"), doc = "```ignore")]
 /// use caelmor_persist::{verify, MemStore, Save, ShardId, Store, VerifyOptions};
 /// use caelmor_persist::reference::{Reference, ShardSpec};
 ///

@@ -257,6 +257,10 @@ impl fmt::Display for ItemLocation {
 }
 
 mod sealed {
+    #[diagnostic::on_unimplemented(
+        message = "`{Self}` cannot hold items: the legal holders are `ZoneId`, `PlayerId` and `ItemId` (Stage 21.2 §7), and the set is closed",
+        label = "not a legal item holder"
+    )]
     pub trait Sealed {}
     impl Sealed for super::ZoneId {}
     impl Sealed for super::PlayerId {}

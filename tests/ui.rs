@@ -151,7 +151,8 @@ fn loose_check() {
     let mut manifest = format!(
         "[package]\nname = \"caelmor-persist-ui-loose\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n\
          [dependencies]\ncaelmor-persist = {{ path = {:?}, features = [\"reference\"] }}\n\
-         serde = {{ version = \"1\", features = [\"derive\"] }}\n\n[workspace]\n",
+         serde = {{ version = \"1\", features = [\"derive\"] }}\n\
+         postcard = {{ version = \"1\", default-features = false, features = [\"use-std\"] }}\n\n[workspace]\n",
         root.display().to_string()
     );
     let mut expected = BTreeMap::new();
@@ -167,6 +168,24 @@ fn loose_check() {
             "\n[[bin]]\nname = {name:?}\npath = {:?}\n",
             case.display().to_string()
         ));
+    }
+    // The cases that must build: each a binary too, expected to raise no
+    // error at all.
+    let mut passing = Vec::new();
+    for case in fs::read_dir(root.join("ui-tests/pass"))
+        .expect("ui-tests/pass/ exists")
+        .map(|e| e.expect("an entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "rs"))
+    {
+        let name = format!(
+            "pass_{}",
+            case.file_stem().and_then(|s| s.to_str()).expect("a name")
+        );
+        manifest.push_str(&format!(
+            "\n[[bin]]\nname = {name:?}\npath = {:?}\n",
+            case.display().to_string()
+        ));
+        passing.push(name);
     }
     fs::write(scratch.join("Cargo.toml"), manifest).expect("write manifest");
     // The crate's own lockfile pins the dependencies the cases compile with.
@@ -202,6 +221,11 @@ fn loose_check() {
         found.entry(target.to_owned()).or_insert((code, text));
     }
     let mut failures = Vec::new();
+    for name in &passing {
+        if let Some((code, message)) = found.get(name) {
+            failures.push(format!("{name}: must build, got error[{code}]: {message}"));
+        }
+    }
     for (name, (code, message)) in &expected {
         match found.get(name) {
             None => failures.push(format!("{name}: compiled, but must not")),

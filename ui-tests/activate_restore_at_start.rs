@@ -1,7 +1,7 @@
 // Activating a freshly opened restore does not compile; the error names
 // `.players()`.
 use caelmor_persist::reference::Reference;
-use caelmor_persist::{MemStore, Restore, ShardId, Store};
+use caelmor_persist::{MemStore, Restore, ShardId};
 
 fn main() {
     let mut store = MemStore::<Reference>::new(ShardId(1));

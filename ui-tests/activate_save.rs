@@ -1,6 +1,6 @@
 // Activation belongs to a completed restore, never to a save.
 use caelmor_persist::reference::Reference;
-use caelmor_persist::{MemStore, Save, ShardId, Store};
+use caelmor_persist::{MemStore, Save, ShardId};
 
 fn main() {
     let mut store = MemStore::<Reference>::new(ShardId(1));

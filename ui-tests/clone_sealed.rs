@@ -1,6 +1,6 @@
 // A `Sealed` bundle cannot be duplicated: it is not `Clone`.
 use caelmor_persist::reference::{Reference, ShardSpec};
-use caelmor_persist::{MemStore, Save, Sealed, ShardId, Store};
+use caelmor_persist::{MemStore, Save, Sealed, ShardId};
 
 fn main() {
     let shard = ShardSpec::small().generate(1);

@@ -1,11 +1,11 @@
 // All five systems saved but not sealed: the store's error names `.seal()`.
 use caelmor_persist::reference::{Reference, ShardSpec};
-use caelmor_persist::{MemStore, Save, ShardId, Store};
+use caelmor_persist::{MemStore, Save, ShardId};
 
 fn main() {
     let shard = ShardSpec::small().generate(1);
     let mut store = MemStore::<Reference>::new(ShardId(1));
-    let mut authority = store.claim().unwrap();
+    let authority = store.claim().unwrap();
     let unsealed = Save::begin(&authority)
         .players(&shard.players)
         .unwrap()
@@ -17,5 +17,5 @@ fn main() {
         .unwrap()
         .quests(&shard.quests)
         .unwrap();
-    let _ = store.commit(unsealed, &mut authority);
+    let _ = store.commit(unsealed, &authority);
 }

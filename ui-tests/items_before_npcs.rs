@@ -1,6 +1,6 @@
 // Items come after NPCs: `.items(..)` does not exist at `WorldDone`.
 use caelmor_persist::reference::{Reference, ShardSpec};
-use caelmor_persist::{MemStore, Save, ShardId, Store};
+use caelmor_persist::{MemStore, Save, ShardId};
 
 fn main() {
     let shard = ShardSpec::small().generate(1);

@@ -17,7 +17,7 @@ impl Schema for V2 {
 
 fn main() {
     let mut store = MemStore::<V2>::new(ShardId(1));
-    let mut authority = store.claim().unwrap();
+    let authority = store.claim().unwrap();
     let unfinished = store
         .migrate::<Reference>(&authority)
         .unwrap()
@@ -29,5 +29,5 @@ fn main() {
         .unwrap()
         .items(|old, _, _, _| Ok(old))
         .unwrap();
-    let _ = store.commit(unfinished, &mut authority);
+    let _ = store.commit(unfinished, &authority);
 }

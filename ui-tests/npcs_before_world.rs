@@ -1,7 +1,7 @@
 // NPCs refer to zones, so they come after the world: `.npcs(..)` does not
 // exist at `PlayerDone`.
 use caelmor_persist::reference::{Reference, ShardSpec};
-use caelmor_persist::{MemStore, Save, ShardId, Store};
+use caelmor_persist::{MemStore, Save, ShardId};
 
 fn main() {
     let shard = ShardSpec::small().generate(1);

@@ -1,6 +1,6 @@
 // Quests come last: `.quests(..)` does not exist at `NpcDone`.
 use caelmor_persist::reference::{Reference, ShardSpec};
-use caelmor_persist::{MemStore, Save, ShardId, Store};
+use caelmor_persist::{MemStore, Save, ShardId};
 
 fn main() {
     let shard = ShardSpec::small().generate(1);

@@ -1,6 +1,6 @@
 // A restore hands out the players first: `.world()` does not exist at `Start`.
 use caelmor_persist::reference::Reference;
-use caelmor_persist::{MemStore, Restore, ShardId, Store};
+use caelmor_persist::{MemStore, Restore, ShardId};
 
 fn main() {
     let mut store = MemStore::<Reference>::new(ShardId(1));

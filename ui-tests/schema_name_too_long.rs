@@ -1,7 +1,7 @@
 // A schema name longer than the 255 bytes a bundle holds does not build
 // once the schema saves (or restores).
 use caelmor_persist::reference::{Item, Npc, Player, Quest, Zone};
-use caelmor_persist::{MemStore, Save, Schema, ShardId, Store};
+use caelmor_persist::{MemStore, Save, Schema, ShardId};
 
 struct Verbose;
 

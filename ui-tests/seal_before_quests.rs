@@ -1,6 +1,6 @@
 // Sealing needs all five systems: `.seal()` does not exist at `ItemDone`.
 use caelmor_persist::reference::{Reference, ShardSpec};
-use caelmor_persist::{MemStore, Save, ShardId, Store};
+use caelmor_persist::{MemStore, Save, ShardId};
 
 fn main() {
     let shard = ShardSpec::small().generate(1);

@@ -1,7 +1,7 @@
 // Naming the world step by path does not get around the order either: it
 // takes a save at `PlayerDone`, and a fresh save is at `Start`.
 use caelmor_persist::reference::{Reference, ShardSpec};
-use caelmor_persist::{MemStore, Save, ShardId, Store};
+use caelmor_persist::{MemStore, Save, ShardId};
 
 fn main() {
     let shard = ShardSpec::small().generate(1);

@@ -14,7 +14,8 @@ use crate::system::System;
 /// without a migration into a failing test, rather than a shard that
 /// refuses to load after a deploy:
 ///
-/// ```
+#[cfg_attr(feature = "reference", doc = "```")]
+#[cfg_attr(not(feature = "reference"), doc = "```ignore")]
 /// use caelmor_persist::shape::schema_shapes;
 /// use caelmor_persist::reference::Reference;
 ///

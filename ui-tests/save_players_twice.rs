@@ -1,0 +1,14 @@
+// A save step cannot be repeated: after `.players(..)` the next step is
+// `.world(..)`, and the error says so.
+use caelmor_persist::reference::{Reference, ShardSpec};
+use caelmor_persist::{MemStore, Save, ShardId};
+
+fn main() {
+    let shard = ShardSpec::small().generate(1);
+    let mut store = MemStore::<Reference>::new(ShardId(1));
+    let authority = store.claim().unwrap();
+    let _save = Save::begin(&authority)
+        .players(&shard.players)
+        .unwrap()
+        .players(&shard.players);
+}
