@@ -128,8 +128,11 @@ fn an_epoch_beyond_the_next_is_refused() {
 /// the race between reading the head and swapping it.
 struct Interfering {
     inner: MemBackend,
-    rival: Option<Box<dyn FnOnce(&mut MemBackend) + Send>>,
+    rival: Option<Rival>,
 }
+
+/// What the rival does to the shard, once.
+type Rival = Box<dyn FnOnce(&mut MemBackend) + Send>;
 
 impl Backend for Interfering {
     fn shard(&self) -> ShardId {
@@ -167,7 +170,6 @@ impl Backend for Interfering {
 /// or anything else (`E-STORE-CONTENDED`). Nothing of the loser lands.
 #[test]
 fn a_lost_swap_is_named_for_what_moved_the_head() {
-    type Rival = Box<dyn FnOnce(&mut MemBackend) + Send>;
     let rivals: [(&str, Rival); 3] = [
         (
             "E-STORE-EPOCH",
