@@ -593,6 +593,66 @@ mod tests {
         ));
     }
 
+    use crate::independent::rules;
+
+    /// The item entries as the independent rules read them.
+    fn plain(e: &ItemEntry) -> rules::Item {
+        rules::Item {
+            id: e.id.0,
+            loc: match e.location {
+                ItemLocation::Zone(z) => rules::Loc::Zone(z.0),
+                ItemLocation::Player(p) => rules::Loc::Player(p.0),
+                ItemLocation::Container(c) => rules::Loc::Container(c.0),
+            },
+            owner: e.owner.map(|p| p.0),
+        }
+    }
+
+    /// A structural rejection as the independent rules name it.
+    fn broken(r: Rejection) -> rules::Broken {
+        match r {
+            Rejection::RecordOrder { system, id } => rules::Broken::Order {
+                system: system.position(),
+                id,
+            },
+            Rejection::DuplicateId { system, id } => rules::Broken::Duplicate {
+                system: system.position(),
+                id,
+            },
+            Rejection::DanglingRef { edge, from, to } => rules::Broken::Dangling {
+                edge: match edge {
+                    Edge::NpcZone => rules::Edge::NpcZone,
+                    Edge::ItemZone => rules::Edge::ItemZone,
+                    Edge::ItemPlayer => rules::Edge::ItemPlayer,
+                    Edge::ItemOwner => rules::Edge::ItemOwner,
+                    Edge::ItemItem => rules::Edge::ItemItem,
+                    Edge::QuestPlayer => rules::Edge::QuestPlayer,
+                    Edge::QuestZone => rules::Edge::QuestZone,
+                },
+                from,
+                to,
+            },
+            Rejection::ContainmentCycle { item } => rules::Broken::Cycle { smallest: item.0 },
+            other => panic!("not a structural rejection: {other}"),
+        }
+    }
+
+    /// What the independent rules say of an item section (tests only, no
+    /// code shared with [`items`]).
+    fn independent_items(
+        e: &[ItemEntry],
+        players: &[PlayerId],
+        zones: &[ZoneId],
+    ) -> Result<(), rules::Broken> {
+        let index = rules::Index {
+            players: players.iter().map(|p| p.0).collect(),
+            zones: zones.iter().map(|z| z.0).collect(),
+            items: e.iter().map(plain).collect(),
+            ..rules::Index::default()
+        };
+        rules::section(rules::ITEM, &index)
+    }
+
     fn dense_holds(e: &[ItemEntry], players: &[PlayerId], zones: &[ZoneId]) -> bool {
         let mut dense = DenseItems::new(e.len(), players, zones);
         e.iter().all(|x| dense.next(x)) && dense.holds()
@@ -638,8 +698,12 @@ mod tests {
             }
             let (players, zones) = ([PlayerId(0), PlayerId(1), PlayerId(2)], [ZoneId(1), ZoneId(2)]);
             let holds = dense_holds(&e, &players, &zones);
+            // The whole check gives the independent rules' answer, rule and
+            // ids; the streamed one proves only what they accept.
+            let independent = independent_items(&e, &players, &zones);
+            proptest::prop_assert_eq!(items(&e, &players, &zones).map_err(broken), independent);
             if holds {
-                proptest::prop_assert_eq!(items(&e, &players, &zones), Ok(()));
+                proptest::prop_assert_eq!(independent, Ok(()));
             }
             // Taken in two runs, split anywhere: the same answer.
             for split in 0..=e.len() {
@@ -649,6 +713,125 @@ mod tests {
                 e[split..].iter().for_each(|x| { tail.next(x); });
                 proptest::prop_assert_eq!(DenseItems::joined(&head, &tail), holds, "split {}", split);
             }
+        }
+    }
+
+    /// Item sections of every legal shape, and each broken once: ids
+    /// dense or with gaps, handed out so that containers have smaller,
+    /// larger or mixed ids against their contents, as one deep chain,
+    /// several chains or a random forest with several roots. Then one item
+    /// is moved inside itself or something it holds (a cycle) or into an id
+    /// nobody has. `items` must give the independent rules' answer on each,
+    /// and `DenseItems` may prove only what they accept.
+    fn forest() -> impl proptest::strategy::Strategy<Value = (Vec<ItemEntry>, Vec<ItemEntry>)> {
+        use proptest::prelude::*;
+        (
+            proptest::collection::vec((any::<u64>(), 0u8..4), 1..40),
+            any::<bool>(),
+            0u8..3,
+            0u8..3,
+            any::<proptest::sample::Index>(),
+            any::<proptest::sample::Index>(),
+            any::<bool>(),
+        )
+            .prop_map(
+                |(draws, gaps, orientation, form, victim, target, dangling)| {
+                    let n = draws.len();
+                    // Distinct ids: 1..=n, or spread over 1..=4n with gaps.
+                    let mut ids: Vec<u64> = if gaps {
+                        let mut seen = std::collections::BTreeSet::new();
+                        for (r, _) in &draws {
+                            let mut id = 1 + r % (4 * n as u64);
+                            while !seen.insert(id) {
+                                id = id % (4 * n as u64) + 1;
+                            }
+                        }
+                        seen.into_iter().collect()
+                    } else {
+                        (1..=n as u64).collect()
+                    };
+                    match orientation {
+                        0 => {}
+                        1 => ids.reverse(),
+                        _ => ids.sort_by_key(|id| draws[(*id as usize) % n].0),
+                    }
+                    let chains = 1 + (draws[0].0 % 3) as usize;
+                    let place = |k: usize| match form {
+                        _ if k == 0 => None,
+                        0 => Some(k - 1),
+                        1 if k < chains => None,
+                        1 => Some(k - chains),
+                        _ if draws[k].1 == 0 => None,
+                        _ => Some((draws[k].0 % k as u64) as usize),
+                    };
+                    let root = |k: usize| {
+                        let r = draws[k].0 >> 8;
+                        if r % 2 == 0 {
+                            rules::Loc::Zone(1 + (r >> 1) % 2)
+                        } else {
+                            rules::Loc::Player((r >> 1) % 3)
+                        }
+                    };
+                    let owner = |k: usize| (draws[k].1 == 3).then_some((draws[k].0 >> 16) % 3);
+                    let entries: Vec<ItemEntry> = rules::forest(&ids, place, root, owner)
+                        .into_iter()
+                        .map(|i| ItemEntry {
+                            id: ItemId(i.id),
+                            location: match i.loc {
+                                rules::Loc::Zone(z) => ItemLocation::Zone(ZoneId(z)),
+                                rules::Loc::Player(p) => ItemLocation::Player(PlayerId(p)),
+                                rules::Loc::Container(c) => ItemLocation::Container(ItemId(c)),
+                            },
+                            owner: i.owner.map(PlayerId),
+                        })
+                        .collect();
+                    // Break it: a container inside what it holds, or missing.
+                    let mut broken = entries.clone();
+                    let v = victim.index(n);
+                    let to = if dangling {
+                        let missing: Vec<u64> = (0..=4 * n as u64 + 1)
+                            .filter(|id| broken.iter().all(|e| e.id.0 != *id))
+                            .collect();
+                        missing[target.index(missing.len())]
+                    } else {
+                        let holds = |e: &ItemEntry| {
+                            let mut at = *e;
+                            loop {
+                                if at.id == broken[v].id {
+                                    return true;
+                                }
+                                match at.location {
+                                    ItemLocation::Container(c) => {
+                                        at = *broken.iter().find(|x| x.id == c).expect("in")
+                                    }
+                                    _ => return false,
+                                }
+                            }
+                        };
+                        let below: Vec<u64> =
+                            broken.iter().filter(|e| holds(e)).map(|e| e.id.0).collect();
+                        below[target.index(below.len())]
+                    };
+                    broken[v].location = ItemLocation::Container(ItemId(to));
+                    (entries, broken)
+                },
+            )
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2048))]
+
+        #[test]
+        fn every_legal_shape_is_accepted_and_each_break_refused_as_the_independent_rules_say(
+            (legal, broken_) in forest(),
+        ) {
+            let (players, zones) = ([PlayerId(0), PlayerId(1), PlayerId(2)], [ZoneId(1), ZoneId(2)]);
+            proptest::prop_assert_eq!(independent_items(&legal, &players, &zones), Ok(()));
+            proptest::prop_assert_eq!(items(&legal, &players, &zones), Ok(()));
+            let expected = independent_items(&broken_, &players, &zones);
+            proptest::prop_assert!(expected.is_err(), "broken on purpose");
+            proptest::prop_assert_eq!(items(&broken_, &players, &zones).map_err(broken), expected);
+            proptest::prop_assert!(!dense_holds(&broken_, &players, &zones));
         }
     }
 

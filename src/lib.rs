@@ -171,6 +171,15 @@ mod trace;
 mod typed_reader;
 mod verify;
 
+/// The tests' second opinion, written without the crate's code
+/// (`tests/independent`: a reader from the format specification alone and
+/// the structural rules written again plainly), for the unit tests that
+/// compare two of the crate's own paths.
+#[cfg(test)]
+#[allow(unreachable_pub)]
+#[path = "../tests/independent/mod.rs"]
+mod independent;
+
 #[cfg(feature = "reference")]
 #[cfg_attr(docsrs, doc(cfg(feature = "reference")))]
 pub mod reference;

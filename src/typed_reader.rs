@@ -267,17 +267,18 @@ mod tests {
     use crate::format::writer::BundleWriter;
     use crate::format::{PREAMBLE_LEN, digest};
     use crate::ids::{Epoch, Fence, ItemId, NpcId, QuestId, ShardId};
+    use crate::independent::reader as independent;
     use crate::reference::{Biome, Item, Npc, Player, Position, Quest, Reference, Stats, Zone};
     use crate::schema::ItemLocation;
 
     const SHARD: ShardId = ShardId(1);
     const EPOCH: Epoch = Epoch(1);
 
+    /// What a typed reader of the reference schema states, its record
+    /// shapes included (as `verify_as` and a store's load state them).
     fn options() -> VerifyOptions {
-        VerifyOptions::new()
-            .expect_schema("caelmor-reference", 1)
-            .expect_shard(SHARD)
-            .expect_epoch(EPOCH)
+        let shapes = crate::shape::traced::<Reference>().expect("the reference traces");
+        VerifyOptions::for_schema::<Reference>(shapes, SHARD, EPOCH, None)
     }
 
     /// Writes the records as given: no sorting, no checks.
@@ -318,11 +319,97 @@ mod tests {
         bytes
     }
 
-    /// Both readers on `bytes`: the fast one accepts exactly when the
-    /// rule-by-rule one does, with the same records and summary.
+    /// The reference schema's record types for the independent reader's
+    /// rule 10 (`tests/independent`): postcard and serde's derives.
+    struct ReferenceRecords;
+
+    impl independent::Records for ReferenceRecords {
+        fn decode(&self, system: usize, bytes: &[u8]) -> Option<independent::Decoded> {
+            use crate::independent::rules;
+            fn take<T: serde::de::DeserializeOwned + Serialize>(
+                bytes: &[u8],
+                entry: impl Fn(&T) -> independent::Entry,
+            ) -> Option<independent::Decoded> {
+                let (value, rest) = postcard::take_from_bytes::<T>(bytes).ok()?;
+                Some(independent::Decoded {
+                    len: bytes.len() - rest.len(),
+                    encoded: postcard::to_allocvec(&value).ok()?,
+                    entry: entry(&value),
+                })
+            }
+            let loc = |l: ItemLocation| match l {
+                ItemLocation::Zone(z) => rules::Loc::Zone(z.0),
+                ItemLocation::Player(p) => rules::Loc::Player(p.0),
+                ItemLocation::Container(c) => rules::Loc::Container(c.0),
+            };
+            match system {
+                0 => take(bytes, |p: &Player| independent::Entry::Player(p.id.0)),
+                1 => take(bytes, |z: &Zone| independent::Entry::Zone(z.id.0)),
+                2 => take(bytes, |n: &Npc| independent::Entry::Npc(n.id.0, n.zone.0)),
+                3 => take(bytes, |i: &Item| {
+                    independent::Entry::Item(rules::Item {
+                        id: i.id.0,
+                        loc: loc(i.location),
+                        owner: i.owner.map(|p| p.0),
+                    })
+                }),
+                _ => take(bytes, |q: &Quest| {
+                    independent::Entry::Quest(rules::Quest {
+                        id: q.id.0,
+                        owner: q.owner.0,
+                        zones: q.zones.iter().map(|z| z.0).collect(),
+                    })
+                }),
+            }
+        }
+    }
+
+    /// What `options()` states, for the independent reader, with the
+    /// reference schema's shapes as a typed reader's own.
+    fn expect() -> independent::Expect {
+        let shapes = crate::shape::schema_shapes::<Reference>().expect("the reference traces");
+        independent::Expect {
+            key: None,
+            schema: Some(("caelmor-reference".to_owned(), 1)),
+            shapes: Some(shapes.map(|s| s.to_bytes())),
+            shard: Some(SHARD.0),
+            epoch: Some(EPOCH.0),
+        }
+    }
+
+    /// Both of the crate's readers on `bytes`, and the independent reader
+    /// of `tests/independent` (the format specification alone, the
+    /// structural rules written again): the fast reader accepts exactly
+    /// when the rule-by-rule one does, with the same records and summary,
+    /// and the rule-by-rule reader gives the independent reader's answer,
+    /// code for code — so a helper both crate readers share (the index
+    /// reader, `check`) cannot agree with itself.
     fn agree(bytes: &[u8]) -> bool {
         let fast = open::<Reference>(bytes, &options());
         let ruled = open_rule_by_rule::<Reference>(bytes, &options());
+        let second = independent::read(bytes, &expect(), Some(&ReferenceRecords));
+        match (&ruled, &second) {
+            (Ok(r), Ok(t)) => {
+                assert_eq!(
+                    r.summary.sections.map(|s| s.records as usize),
+                    t.index.counts()
+                );
+                assert_eq!(r.summary.digest, t.digest);
+            }
+            (Err(e), Err(t)) => assert_eq!(
+                e.code().as_str(),
+                t.code,
+                "the rule-by-rule reader says {e}; the specification's reader {} at rule {} ({})",
+                t.code,
+                t.rule,
+                t.why
+            ),
+            (Ok(_), Err(t)) => panic!(
+                "accepted what the specification's reader refuses: {} at rule {} ({})",
+                t.code, t.rule, t.why
+            ),
+            (Err(e), Ok(_)) => panic!("refused ({e}) what the specification's reader accepts"),
+        }
         match (&fast, &ruled) {
             (Some(f), Ok(r)) => {
                 assert_eq!(f.summary, r.summary);

@@ -34,14 +34,15 @@ use std::collections::BTreeMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use caelmor_persist::format::{DIGEST_LEN, PREAMBLE_LEN};
-use caelmor_persist::reference::{Shard, ShardSpec};
+use caelmor_persist::reference::{Reference, Shard, ShardSpec};
 use caelmor_persist::{
     DigestKey, Epoch, ItemId, ItemLocation, Part, PlayerId, Rejection, RejectionCode, System,
-    VerifyOptions, ZoneId, verify,
+    VerifyOptions, ZoneId, verify, verify_as,
 };
 use common::{
-    Bundle, EPOCH, Header, SHARD, Section, enc, frame, item_index, npc_index, open_as, quest_index,
-    redigest, reference_options, restore_bytes, saved_bytes, table, tiny, typed_only,
+    Bundle, EPOCH, Header, SHARD, Section, agree, enc, frame, item_index, npc_index, quest_index,
+    redigest, reference_expect, reference_options, restore_bytes, saved_bytes, second_agnostic,
+    second_typed, table, tiny,
 };
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -73,6 +74,18 @@ fn shards() -> Vec<(&'static str, Shard)> {
     ]
 }
 
+/// The size of each original bundle, as TESTING.md states it (section 2):
+/// every per-byte figure there follows from it.
+fn bundle_len(name: &str) -> usize {
+    match name {
+        "tiny" => 810,
+        "empty" => 606,
+        "mini" => 1_035,
+        "small" => 8_764,
+        _ => unreachable!("{name}"),
+    }
+}
+
 /// How the variants of one kind fared.
 #[derive(Default)]
 struct Tally {
@@ -84,7 +97,13 @@ struct Tally {
 struct Judge {
     original: Vec<u8>,
     key: Option<[u8; 32]>,
+    /// What `verify` states: a store's expectations.
     options: VerifyOptions,
+    /// What typed open states (it adds the schema itself).
+    typed_options: VerifyOptions,
+    /// How many of the crate's answers were held to the independent
+    /// reader's (two per variant: typed open and `verify`).
+    agreed: u64,
     /// Whether a variant may be a valid bundle of another state (random
     /// edits with a recomputed digest); it must then be canonical.
     valid_edits: bool,
@@ -97,6 +116,8 @@ impl Judge {
             original,
             key: None,
             options: reference_options(EPOCH),
+            typed_options: VerifyOptions::new().expect_shard(SHARD).expect_epoch(EPOCH),
+            agreed: 0,
             valid_edits: false,
             tallies: BTreeMap::new(),
         }
@@ -107,30 +128,52 @@ impl Judge {
             original,
             key: Some(key),
             options: reference_options(EPOCH).key(DigestKey::from_bytes(key)),
+            typed_options: VerifyOptions::new()
+                .expect_shard(SHARD)
+                .expect_epoch(EPOCH)
+                .key(DigestKey::from_bytes(key)),
+            agreed: 0,
             valid_edits: false,
             tallies: BTreeMap::new(),
         }
     }
 
-    /// Reads `bytes` with both readers; asserts no panic, no acceptance of
-    /// anything but the original, and agreement; returns the first
-    /// rejection, if any.
+    /// Reads `bytes` with both of the crate's readers and with the
+    /// independent reader of `tests/independent` (written from the
+    /// specification alone); asserts no panic, that each of the crate's
+    /// readers gives the independent reader's answer (the same first
+    /// rejection code, or acceptance with the same header, sizes, index and
+    /// shapes), and that typed open accepts nothing but the original;
+    /// returns the first rejection, if any.
     fn read(&mut self, kind: &str, bytes: &[u8]) -> Option<Rejection> {
-        let typed = catch_unwind(AssertUnwindSafe(|| open_as(bytes, SHARD, EPOCH, self.key)))
-            .unwrap_or_else(|_| panic!("{kind}: typed open panicked on {bytes:02x?}"));
-        let agnostic = catch_unwind(AssertUnwindSafe(|| {
-            verify(bytes, &self.options).map(|_| ())
+        let typed = catch_unwind(AssertUnwindSafe(|| {
+            verify_as::<Reference>(bytes, &self.typed_options)
         }))
-        .unwrap_or_else(|_| panic!("{kind}: verify panicked on {bytes:02x?}"));
+        .unwrap_or_else(|_| panic!("{kind}: typed open panicked on {bytes:02x?}"));
+        let agnostic = catch_unwind(AssertUnwindSafe(|| verify(bytes, &self.options)))
+            .unwrap_or_else(|_| panic!("{kind}: verify panicked on {bytes:02x?}"));
+        let second_typed = second_typed(bytes, SHARD, EPOCH, self.key);
+        let second_agnostic = second_agnostic(bytes, &reference_expect(EPOCH, self.key));
+        agree(
+            || format!("{kind}, typed open, {bytes:02x?}"),
+            bytes,
+            typed.as_ref().map(|s| (s, None)),
+            &second_typed,
+        );
+        agree(
+            || format!("{kind}, verify, {bytes:02x?}"),
+            bytes,
+            agnostic.as_ref().map(|v| (&v.summary, Some(v))),
+            &second_agnostic,
+        );
+        self.agreed += 2;
         let same = bytes == self.original.as_slice();
-        match (&typed, &agnostic) {
-            (Ok(()), _) if !same && self.valid_edits => self.canonical(kind, bytes),
-            (Ok(()), _) => assert!(same, "{kind}: typed open accepted a variant: {bytes:02x?}"),
-            (Err(t), Ok(())) => assert!(
-                typed_only(t) && !same,
-                "{kind}: verify accepted what typed open refused ({t}): {bytes:02x?}"
-            ),
-            (Err(t), Err(a)) => assert_eq!(t, a, "{kind}: the readers disagree on {bytes:02x?}"),
+        if typed.is_ok() && !same {
+            assert!(
+                self.valid_edits,
+                "{kind}: typed open accepted a variant: {bytes:02x?}"
+            );
+            self.canonical(kind, bytes);
         }
         let tally = self.tallies.entry(kind.to_owned()).or_default();
         tally.tried += 1;
@@ -179,6 +222,15 @@ impl Judge {
             .unwrap_or_else(|| panic!("{kind}: accepted"))
     }
 
+    /// How many variants of `kind` typed open accepted.
+    fn accepted(&self, kind: &str) -> u64 {
+        self.tallies
+            .get(kind)
+            .and_then(|t| t.codes.get("accepted"))
+            .copied()
+            .unwrap_or(0)
+    }
+
     fn tried(&self, kind: &str) -> u64 {
         self.tallies.get(kind).map_or(0, |t| t.tried)
     }
@@ -205,6 +257,10 @@ impl Judge {
                 codes.join(", ")
             );
         }
+        eprintln!(
+            "corruption: {bundle}: {} answers of the crate's readers held to the independent reader's, all agreeing",
+            self.agreed
+        );
     }
 }
 
@@ -220,6 +276,15 @@ fn every_bit_flip_is_refused() {
         let mut judge = Judge::new(original.clone());
         assert_eq!(judge.read("original", &original), None);
         let len = original.len();
+        assert_eq!(len, bundle_len(name), "{name}: the size TESTING.md states");
+        if name == "small" {
+            let records = shard.players.len()
+                + shard.zones.len()
+                + shard.npcs.len()
+                + shard.items.len()
+                + shard.quests.len();
+            assert_eq!(records, 468, "small: the records TESTING.md states");
+        }
         for at in 0..len {
             for bit in 0..8 {
                 let mut damaged = original.clone();
@@ -314,6 +379,9 @@ fn delete(rng: &mut ChaCha8Rng, bytes: &[u8], lo: usize, hi: usize) -> Vec<u8> {
 fn random_insertions_and_deletions_are_refused() {
     const PER_KIND: usize = 2_500;
     let mut rng = ChaCha8Rng::seed_from_u64(0xCAE1_4409);
+    // Valid bundles of another state among the re-digested edits, over all
+    // four bundles (seeded, so exact): each was checked canonical.
+    let mut accepted = (0, 0);
     for (name, shard) in shards() {
         let original = saved_bytes(&shard);
         let mut judge = Judge::new(original.clone());
@@ -336,8 +404,26 @@ fn random_insertions_and_deletions_are_refused() {
             assert_ne!(r.map(|r| r.code()), Some(RejectionCode::Digest));
             judge.valid_edits = false;
         }
+        for kind in [
+            "insertion",
+            "deletion",
+            "insertion, re-digested",
+            "deletion, re-digested",
+        ] {
+            assert_eq!(judge.tried(kind), PER_KIND as u64, "{name}: {kind}");
+        }
+        assert_eq!(judge.accepted("insertion"), 0, "{name}");
+        assert_eq!(judge.accepted("deletion"), 0, "{name}");
+        accepted.0 += judge.accepted("insertion, re-digested");
+        accepted.1 += judge.accepted("deletion, re-digested");
         judge.report(name);
     }
+    // The figures TESTING.md states (section 2).
+    assert_eq!(
+        accepted,
+        (2, 0),
+        "valid bundles of another state among the re-digested insertions and deletions"
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -657,25 +743,71 @@ fn structural_edits_with_a_recomputed_digest_are_refused() {
             let expected = name != "empty" || kind != "edited reference";
             assert_eq!(judge.tried(kind) > 0, expected, "{name}: {kind}");
         }
+        // The figures TESTING.md states (section 2): how many variants of
+        // each kind, and which rule refuses them.
+        let (references, varints, noncanonical) = match name {
+            "tiny" => (88, 778, 89),
+            "empty" => (0, 586, 57),
+            "mini" => (230, 927, 128),
+            "small" => (792, 1_655, 278),
+            _ => unreachable!("{name}"),
+        };
+        for (kind, tried) in [
+            ("section swap", 20),
+            ("duplicated section", 60),
+            ("dropped section", 12),
+            ("edited epoch", 56),
+            ("edited reference", references),
+            ("non-canonical varint", varints),
+        ] {
+            assert_eq!(judge.tried(kind), tried, "{name}: {kind}");
+        }
         // Each kind reaches the rule written for it.
         assert_eq!(
             judge.refused_with("section swap", RejectionCode::SectionOrder),
             10,
             "{name}: every swap with its table swapped along"
         );
-        assert!(judge.refused_with("duplicated section", RejectionCode::SectionDuplicate) >= 30);
-        assert!(judge.refused_with("dropped section", RejectionCode::SectionMissing) >= 5);
-        assert!(judge.refused_with("edited epoch", RejectionCode::EpochMixed) > 0);
+        assert_eq!(
+            judge.refused_with("section swap", RejectionCode::Frame),
+            10,
+            "{name}: every swap with its table left alone"
+        );
+        assert_eq!(
+            judge.refused_with("duplicated section", RejectionCode::SectionDuplicate),
+            30,
+            "{name}"
+        );
+        assert_eq!(
+            judge.refused_with("dropped section", RejectionCode::SectionMissing),
+            6,
+            "{name}"
+        );
+        assert_eq!(
+            judge.refused_with("edited epoch", RejectionCode::EpochMixed),
+            49,
+            "{name}: every inconsistent epoch edit"
+        );
         assert_eq!(
             judge.refused_with("edited epoch", RejectionCode::Epoch),
             7,
             "{name}: every consistent epoch edit, refused by the expectation"
         );
+        assert_eq!(
+            judge.refused_with("edited reference", RejectionCode::DanglingRef)
+                + judge.refused_with("edited reference", RejectionCode::IndexMismatch),
+            references,
+            "{name}: every reference edit refused as dangling or as an index mismatch"
+        );
         if name != "empty" {
             assert!(judge.refused_with("edited reference", RejectionCode::DanglingRef) > 0);
             assert!(judge.refused_with("edited reference", RejectionCode::IndexMismatch) > 0);
         }
-        assert!(judge.refused_with("non-canonical varint", RejectionCode::NonCanonical) >= 31);
+        assert_eq!(
+            judge.refused_with("non-canonical varint", RejectionCode::NonCanonical),
+            noncanonical,
+            "{name}"
+        );
         judge.report(name);
     }
 }
@@ -703,6 +835,12 @@ fn under_a_key_every_unkeyed_re_digested_edit_is_refused_at_the_digest() {
     assert_eq!(
         judge.tallies.values().map(|t| t.tried).sum::<u64>(),
         control.tallies.values().map(|t| t.tried).sum::<u64>() + 1
+    );
+    // The figure TESTING.md states (section 2), the original aside.
+    assert_eq!(
+        control.tallies.values().map(|t| t.tried).sum::<u64>(),
+        1_014,
+        "keyed structural edits"
     );
     judge.report("tiny, keyed, unkeyed edits");
 }

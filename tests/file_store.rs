@@ -303,7 +303,10 @@ fn a_damaged_latest_epoch_is_an_error_never_a_fallback() {
             .map(|b| b.verified().summary.epoch),
         Some(Epoch(1))
     );
-    assert!(store.load_epoch(Epoch(2)).is_err());
+    assert_eq!(
+        store.load_epoch(Epoch(2)).unwrap_err().code(),
+        "E-STORE-DAMAGED"
+    );
     assert!(store.load_epoch(Epoch(7)).unwrap().is_none());
 
     // A truncated latest file is not the bundle that was committed (the
@@ -434,7 +437,10 @@ fn pruning_happens_only_after_a_successful_commit() {
     let mut authority = store.claim().unwrap();
     assert_eq!(store.epochs().unwrap(), [Epoch(1), Epoch(2), Epoch(3)]);
     // …nor by a refused commit…
-    assert!(store.commit(stale, &old).is_err());
+    assert_eq!(
+        store.commit(stale, &old).unwrap_err().code(),
+        "E-STORE-FENCED"
+    );
     assert_eq!(store.epochs().unwrap(), [Epoch(1), Epoch(2), Epoch(3)]);
     // …only once a commit succeeds.
     assert_eq!(commit(&mut store, &mut authority), Epoch(4));
@@ -702,9 +708,9 @@ fn opening_creates_the_shard_directory_and_unreadable_metadata_is_an_error() {
     let file = tmp.path().join("not-a-dir");
     fs::write(&file, b"").unwrap();
     let listed = ShardDir::new(&file);
-    assert!(listed.stored().is_err());
-    assert!(listed.temporaries().is_err());
-    assert!(listed.head(SHARD).is_err());
+    assert_eq!(listed.stored().unwrap_err().code(), "E-STORE-IO");
+    assert_eq!(listed.temporaries().unwrap_err().code(), "E-STORE-IO");
+    assert_eq!(listed.head(SHARD).unwrap_err().code(), "E-STORE-IO");
     let dir = ShardDir::of(tmp.path().join("other"), SHARD);
     fs::create_dir_all(dir.head_path(1)).unwrap();
     assert!(matches!(
@@ -776,7 +782,7 @@ fn invalid_metadata_and_unusable_paths_are_typed_errors() {
     fs::write(&blocked, b"").unwrap();
     let err = FileStore::<Reference>::open(&blocked, SHARD).unwrap_err();
     assert!(matches!(err, StoreError::Io { .. }), "{err:?}");
-    assert!(err.code().starts_with("E-STORE-"), "{}", err.code());
+    assert_eq!(err.code(), "E-STORE-IO", "{err}");
     // A file at the shard directory's own name.
     let root = tmp.path().join("root");
     fs::create_dir(&root).unwrap();

@@ -9,8 +9,8 @@ use std::cell::Cell;
 
 use caelmor_persist::migrate::{MigrateError, Migration, Unmappable};
 use caelmor_persist::{
-    Epoch, FileStore, ItemId, MemBackend, MemStore, PlayerId, Restore, Save, Schema,
-    ServerAuthority, Store, StoreConfig, StoreError, System, ZoneId,
+    Backend, Epoch, Fence, FileStore, Head, ItemId, MemBackend, MemStore, PlayerId, Restore, Save,
+    Schema, ServerAuthority, Store, StoreConfig, StoreError, Swap, System, ZoneId,
 };
 use frozen::{Records, SHARD, V1ToV2, V2ToV3, v1, v2, v3};
 
@@ -381,6 +381,39 @@ fn only_the_current_authority_of_this_store_migrates_the_latest_epoch() {
     let foreign = MemStore::<v2::Frozen>::new(SHARD).claim().unwrap();
     let refused = store.migrate::<v1::Frozen>(&foreign).unwrap_err();
     assert_eq!(refused.code(), "E-STORE-AUTHORITY", "{refused}");
+
+    // Superseded through another handle on the shard (another process,
+    // past the owner lock): this store has not seen the newer claim, so its
+    // authority still looks current to it; the head's fence says otherwise.
+    let backend = MemBackend::new(SHARD);
+    let mut old = Store::<v1::Frozen, _>::with_backend(backend.clone(), StoreConfig::new());
+    let mut authority = old.claim().expect("claim");
+    commit(&mut old, &mut authority, &v1::shard());
+    drop(old);
+    let mut raw = backend.clone();
+    let mut here = Store::<v2::Frozen, _>::with_backend(backend.clone(), StoreConfig::new());
+    let unaware = here.claim().unwrap();
+    let _elsewhere = Store::<v2::Frozen, _>::with_backend(backend, StoreConfig::new())
+        .claim()
+        .unwrap();
+    let refused = here.migrate::<v1::Frozen>(&unaware).unwrap_err();
+    assert_eq!(refused.code(), "E-STORE-FENCED", "{refused}");
+    // A head whose fence went back (restored from an old copy): an
+    // authority whose fence the head does not carry never migrates, even
+    // one its store still takes for current.
+    let mut here = Store::<v2::Frozen, _>::with_backend(raw.clone(), StoreConfig::new());
+    let newest = here.claim().unwrap();
+    assert_eq!(newest.fence(), Fence(4));
+    let head = raw.head().unwrap().expect("a head");
+    let rolled_back = Head {
+        version: head.version + 1,
+        fence: Fence(3),
+        ..head
+    };
+    assert_eq!(raw.claim(Some(&head), &rolled_back).unwrap(), Swap::Done);
+    assert!(newest.is_current(), "its store saw no later claim");
+    let refused = here.migrate::<v1::Frozen>(&newest).unwrap_err();
+    assert_eq!(refused.code(), "E-STORE-FENCED", "{refused}");
 
     // A superseded one: a later claim of the same shard fences it out.
     let (mut store, stale) = shard_at_v1::<v2::Frozen>();

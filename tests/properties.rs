@@ -24,9 +24,14 @@ mod common;
 use caelmor_persist::reference::{Reference, Shard, ShardSpec};
 use caelmor_persist::{
     DigestKey, Edge, Epoch, ItemId, ItemLocation, MemStore, PlayerId, Rejection, ServerAuthority,
-    ShardId, System, VerifyOptions, ZoneId, verify,
+    ShardId, System, VerifyOptions, ZoneId,
 };
-use common::{Bundle, Header, restore, restore_bytes, save, shuffled};
+use common::independent::reader::Expect;
+use common::independent::rules;
+use common::{
+    Bundle, Header, open_agreeing, plain_index, plain_rejection, restore, restore_bytes, save,
+    shard_index, shuffled, verify_agreeing,
+};
 use proptest::prelude::*;
 use proptest::sample::Index;
 use rand::SeedableRng;
@@ -121,6 +126,11 @@ proptest! {
         let bytes = sealed.bytes().to_vec();
         let digest = sealed.digest();
         prop_assert_eq!(sealed.epoch(), Epoch(before + 1));
+        // What the save chain wrote, read by the independent reader of
+        // tests/independent: accepted, with the crate's typed reading.
+        prop_assert!(
+            open_agreeing("sealed", &bytes, ShardId(shard_id), Epoch(before + 1), key).is_ok()
+        );
         let committed = store.commit(sealed, &authority).expect("commit");
         prop_assert_eq!(committed.epoch, Epoch(before + 1));
         let stored = store.load_epoch(committed.epoch).expect("load").expect("kept");
@@ -161,7 +171,16 @@ proptest! {
         if let Some(k) = key {
             options = options.key(DigestKey::from_bytes(k));
         }
-        let verified = verify(&b, &options).expect("the hand-encoded bundle verifies");
+        // Held to the independent reader: the same header, sizes, index
+        // and shapes.
+        let expect = Expect { key, ..Expect::default() };
+        let verified = verify_agreeing("hand-encoded", &b, &options, &expect)
+            .expect("the hand-encoded bundle verifies");
+        prop_assert_eq!(
+            &plain_index(&verified.index),
+            &shard_index(&sorted(&shard)),
+            "the index is the records' own"
+        );
         prop_assert_eq!(verified.summary.epoch, epoch);
         prop_assert_eq!(verified.summary.total_bytes, b.len() as u64);
         for (section, encoded) in verified.summary.sections.iter().zip(&hand.sections) {
@@ -210,6 +229,9 @@ proptest! {
 /// save by the same authority still gets epoch 1 and commits), and returns
 /// the refusal.
 fn refused(shard: &Shard, valid: &Shard) -> Result<Rejection, TestCaseError> {
+    // What the independent rules say of the records in canonical order
+    // (tests/independent/rules.rs: no code shared with the crate's check).
+    let independent = rules::all(&shard_index(&sorted(shard)));
     let mut store = MemStore::<Reference>::new(ShardId(1));
     let authority = store.claim().expect("claim");
     let rejection = match save(shard, &authority) {
@@ -221,6 +243,12 @@ fn refused(shard: &Shard, valid: &Shard) -> Result<Rejection, TestCaseError> {
         }
         Err(r) => r,
     };
+    prop_assert_eq!(
+        plain_rejection(&rejection),
+        independent.err(),
+        "the independent rules disagree: {}",
+        rejection
+    );
     prop_assert_eq!(
         store.latest_epoch().expect("head"),
         None,
@@ -235,6 +263,18 @@ fn refused(shard: &Shard, valid: &Shard) -> Result<Rejection, TestCaseError> {
         Epoch(1)
     );
     Ok(rejection)
+}
+
+/// `shard` with every system's records in canonical order (by id; a stable
+/// sort, so duplicates keep their input order).
+fn sorted(shard: &Shard) -> Shard {
+    let mut s = shard.clone();
+    s.players.sort_by_key(|r| r.id);
+    s.zones.sort_by_key(|r| r.id);
+    s.npcs.sort_by_key(|r| r.id);
+    s.items.sort_by_key(|r| r.id);
+    s.quests.sort_by_key(|r| r.id);
+    s
 }
 
 /// The step a rejection of `system`'s records comes from, seen from the

@@ -9,9 +9,9 @@ mod common;
 
 use caelmor_persist::reference::{Reference, Shard};
 use caelmor_persist::{
-    ActivationError, CommitError, DigestKey, Epoch, Fence, ItemId, ItemLocation, MemBackend,
-    MemStore, Rejection, RejectionCode, Restore, RestoreError, Sealed, ShardId, Store, StoreConfig,
-    StoreError, StoredEpoch, ZoneId,
+    ActivationError, Backend, CommitError, DigestKey, Epoch, EpochRecord, Fence, Head, ItemId,
+    ItemLocation, MemBackend, MemStore, Rejection, RejectionCode, Restore, RestoreError, Sealed,
+    ShardId, Store, StoreConfig, StoreError, StoredEpoch, Swap, ZoneId,
 };
 use common::{planted, restore, save, tiny};
 
@@ -75,6 +75,179 @@ fn commits_go_to_the_next_epoch_only() {
     assert_eq!(authority.next_epoch(), Epoch(2));
     let third = save(&shard, &authority).unwrap();
     assert_eq!(store.commit(third, &authority).unwrap().epoch, Epoch(2));
+}
+
+/// The store accepts exactly the next epoch, not any later one (issue 11,
+/// item 1: `!=` weakened to `<` survived). A head rolled back one version
+/// through a second handle on the backend (its newest commit lost) leaves
+/// the authority two epochs ahead of it; that authority's next bundle is
+/// refused, naming the epoch the head expects.
+#[test]
+fn an_epoch_beyond_the_next_is_refused() {
+    let backend = MemBackend::new(ShardId(1));
+    let mut raw = backend.clone();
+    let mut store = MemStore::<Reference>::with_backend(backend, StoreConfig::new());
+    let authority = store.claim().unwrap();
+    store
+        .commit(save(&tiny(), &authority).unwrap(), &authority)
+        .unwrap();
+    let after_first = raw.head().unwrap().expect("a head");
+    store
+        .commit(save(&changed(&tiny()), &authority).unwrap(), &authority)
+        .unwrap();
+    let after_second = raw.head().unwrap().expect("a head");
+    let rolled_back = Head {
+        version: after_second.version + 1,
+        ..after_first
+    };
+    assert_eq!(
+        raw.claim(Some(&after_second), &rolled_back).unwrap(),
+        Swap::Done
+    );
+    assert_eq!(store.latest_epoch().unwrap(), Some(Epoch(1)));
+    let ahead = save(&tiny(), &authority).unwrap();
+    assert_eq!(ahead.epoch(), Epoch(3));
+    let bytes = ahead.bytes().to_vec();
+    let back = refused(store.commit(ahead, &authority), "E-STORE-EPOCH", &bytes);
+    let again = store.commit(back, &authority).unwrap_err();
+    assert!(
+        matches!(
+            again.error,
+            StoreError::EpochNotNext {
+                expected: Epoch(2),
+                found: Epoch(3)
+            }
+        ),
+        "{again}"
+    );
+    assert_eq!(store.latest_epoch().unwrap(), Some(Epoch(1)));
+}
+
+/// A `MemBackend` whose next publish first lets a rival, through a second
+/// handle on the same shard, move the head: what a writer sees that lost
+/// the race between reading the head and swapping it.
+struct Interfering {
+    inner: MemBackend,
+    rival: Option<Rival>,
+}
+
+/// What the rival does to the shard, once.
+type Rival = Box<dyn FnOnce(&mut MemBackend) + Send>;
+
+impl Backend for Interfering {
+    fn shard(&self) -> ShardId {
+        self.inner.shard()
+    }
+    fn location(&self) -> String {
+        self.inner.location()
+    }
+    fn head(&self) -> Result<Option<Head>, StoreError> {
+        self.inner.head()
+    }
+    fn claim(&mut self, expected: Option<&Head>, next: &Head) -> Result<Swap, StoreError> {
+        self.inner.claim(expected, next)
+    }
+    fn publish(&mut self, expected: &Head, next: &Head, bundle: &[u8]) -> Result<Swap, StoreError> {
+        if let Some(rival) = self.rival.take() {
+            rival(&mut self.inner.clone());
+        }
+        self.inner.publish(expected, next, bundle)
+    }
+    fn read(&self, stored: StoredEpoch, max_len: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        self.inner.read(stored, max_len)
+    }
+    fn list(&self) -> Result<Vec<StoredEpoch>, StoreError> {
+        self.inner.list()
+    }
+    fn remove(&mut self, stored: StoredEpoch) -> Result<(), StoreError> {
+        self.inner.remove(stored)
+    }
+}
+
+/// A commit whose swap lost a race is told what moved the head: a newer
+/// claim (`E-STORE-FENCED`), a commit under the same fence, possible only
+/// past the owner lock (`E-STORE-EPOCH`, naming the epoch now expected),
+/// or anything else (`E-STORE-CONTENDED`). Nothing of the loser lands.
+#[test]
+fn a_lost_swap_is_named_for_what_moved_the_head() {
+    let rivals: [(&str, Rival); 3] = [
+        (
+            "E-STORE-EPOCH",
+            Box::new(|other: &mut MemBackend| {
+                // Another writer with the same fence (past the owner lock)
+                // publishes epoch 1 first; the backend compares heads only,
+                // so its bytes need not be a bundle here.
+                let head = other.head().unwrap().expect("claimed");
+                let next = Head {
+                    version: head.version + 1,
+                    latest: Some(EpochRecord {
+                        epoch: Epoch(1),
+                        fence: head.fence,
+                        len: 5,
+                        digest: [7; 32],
+                    }),
+                    ..head
+                };
+                assert_eq!(other.publish(&head, &next, b"rival").unwrap(), Swap::Done);
+            }),
+        ),
+        (
+            "E-STORE-CONTENDED",
+            Box::new(|other: &mut MemBackend| {
+                // The head changes, but neither its fence nor its latest.
+                let head = other.head().unwrap().expect("claimed");
+                let next = Head {
+                    version: head.version + 1,
+                    ..head
+                };
+                assert_eq!(other.claim(Some(&head), &next).unwrap(), Swap::Done);
+            }),
+        ),
+        (
+            "E-STORE-FENCED",
+            Box::new(|other: &mut MemBackend| {
+                let mut store =
+                    MemStore::<Reference>::with_backend(other.clone(), StoreConfig::new());
+                store.claim().unwrap();
+            }),
+        ),
+    ];
+    for (code, rival) in rivals {
+        let inner = MemBackend::new(ShardId(1));
+        let backend = Interfering {
+            inner: inner.clone(),
+            rival: Some(rival),
+        };
+        let mut store = Store::<Reference, Interfering>::with_backend(backend, StoreConfig::new());
+        let authority = store.claim().unwrap();
+        let sealed = save(&tiny(), &authority).unwrap();
+        let bytes = sealed.bytes().to_vec();
+        let back = refused(store.commit(sealed, &authority), code, &bytes);
+        let latest = inner.head().unwrap().expect("a head").latest;
+        match code {
+            "E-STORE-EPOCH" => {
+                assert_eq!(latest.map(|l| l.epoch), Some(Epoch(1)));
+                assert_eq!(latest.map(|l| l.digest), Some([7; 32]), "the rival's");
+                let again = store.commit(back, &authority).unwrap_err();
+                assert!(
+                    matches!(
+                        again.error,
+                        StoreError::EpochNotNext {
+                            expected: Epoch(2),
+                            found: Epoch(1)
+                        }
+                    ),
+                    "{again}"
+                );
+            }
+            _ => assert_eq!(latest, None, "{code}: nothing landed"),
+        }
+        assert_eq!(
+            inner.list().unwrap().len(),
+            usize::from(code == "E-STORE-EPOCH"),
+            "{code}: only the rival's bytes are stored"
+        );
+    }
 }
 
 /// Committing again the very bundle that is already the latest (a retry

@@ -120,7 +120,7 @@
 //!
 //! 1. The first 8 bytes are the magic (`E-MAGIC`; a non-empty input shorter
 //!    than 8 bytes that is a prefix of it is `E-TRUNCATED`).
-//! 2. The format version is 1 (`E-VERSION`).
+//! 2. The format version is 2 (`E-VERSION`).
 //! 3. `frame_len` is at least 50, the size of an empty frame (`E-FRAME`);
 //!    the input is not shorter (`E-TRUNCATED`) or longer (`E-TRAILING`).
 //! 4. The digest matches, computed with the reader's key if it has one
@@ -139,10 +139,12 @@
 //!    are the header's (`E-SHARD-MIXED`, `E-EPOCH-MIXED`); the index decodes
 //!    and re-encodes to the same bytes; ids are strictly increasing
 //!    (`E-RECORD-ORDER`, `E-DUPLICATE-ID`); every reference, entry by entry,
-//!    names a record of an earlier section, or for items another item of the
-//!    same section (`E-DANGLING-REF`); item containment has no cycle
-//!    (`E-CONTAINMENT-CYCLE`); then `payload_len` is present and fits in
-//!    what is left (`E-TRUNCATED`).
+//!    names a record of an earlier section, or for an item's container an
+//!    item of the same section, itself included (`E-DANGLING-REF`); item
+//!    containment has no cycle, an item inside itself being one of length 1
+//!    (`E-CONTAINMENT-CYCLE`, naming the smallest id of the cycle reached
+//!    first when chains are followed from each item in id order); then
+//!    `payload_len` is present and fits in what is left (`E-TRUNCATED`).
 //! 8. Nothing follows the last section (`E-TRAILING`).
 //! 9. Expectations the reader states, if any, in this order: schema name and
 //!    version (`E-SCHEMA`); then, for a typed reader only, the record

@@ -7,6 +7,10 @@
 //! - An editor that re-frames and re-digests edited bytes (the "editor who
 //!   recomputed an unkeyed digest" the specification talks about).
 //! - The reference readers and a small hand-written shard.
+//! - The second opinion: [`independent`], a reference reader written from
+//!   the specification alone and the structural rules written again
+//!   plainly, with the glue that holds the crate's answers to it, code for
+//!   code ([`second_typed`], [`second_agnostic`], [`agree`]).
 //! - [`Planted`], a backend whose latest committed epoch is whatever bytes a
 //!   test plants (an editor who rewrote a shard's head as well as its
 //!   bundle), so that crafted bytes can go through a store's
@@ -25,14 +29,21 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use caelmor_persist::{
     ActivationError, Backend, DigestKey, Epoch, EpochRecord, Fence, Head, ItemId, ItemLocation,
-    Loaded, MemStore, NpcId, Part, PlayerId, QuestId, Rejection, Restore, RestoreError, Save,
-    Schema, Sealed, ServerAuthority, ShardId, Store, StoreConfig, StoreError, StoredEpoch, Swap,
-    System, Verified, VerifyOptions, ZoneId, verify, verify_as,
+    Loaded, MemStore, NpcId, PlayerId, QuestId, Rejection, Restore, RestoreError, Save, Schema,
+    Sealed, ServerAuthority, ShardId, Store, StoreConfig, StoreError, StoredEpoch, Swap, System,
+    Verified, VerifyOptions, ZoneId, verify, verify_as,
 };
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+#[path = "../independent/mod.rs"]
+pub mod independent;
+
+use independent::reader::{self as second, Decoded, Entry, Expect, Records};
+use independent::rules;
 
 /// The shard, epoch and fence of a first save on a fresh store of `SHARD`.
 pub const SHARD: ShardId = ShardId(1);
@@ -1017,24 +1028,314 @@ pub fn shuffled(shard: &Shard, seed: u64) -> Shard {
     s
 }
 
-/// Rules 1-9 reject in `verify` and typed open alike; these only in typed
-/// open: rule 9's record shapes (a schema-agnostic reader has none to
-/// expect) and rule 10 (the records themselves).
-pub fn typed_only(r: &Rejection) -> bool {
-    matches!(
-        r,
-        Rejection::ShapeMismatch(_)
-            | Rejection::IndexMismatch { .. }
-            | Rejection::Undecodable {
-                part: Part::Record(..),
-                ..
-            }
-            | Rejection::NonCanonical {
-                part: Part::Record(..)
-            }
-            | Rejection::TrailingBytes {
-                part: Part::Payload(_),
-                ..
-            }
+// ---------------------------------------------------------------------------
+// The second opinion: the independent reader, and the crate held to it.
+// ---------------------------------------------------------------------------
+
+/// The reference schema's record types for the independent reader's rule
+/// 10: postcard and serde's derives, nothing of the crate's readers.
+pub struct ReferenceRecords;
+
+impl Records for ReferenceRecords {
+    fn decode(&self, system: usize, bytes: &[u8]) -> Option<Decoded> {
+        fn take<T: DeserializeOwned + Serialize>(
+            bytes: &[u8],
+            entry: impl Fn(&T) -> Entry,
+        ) -> Option<Decoded> {
+            let (value, rest) = postcard::take_from_bytes::<T>(bytes).ok()?;
+            Some(Decoded {
+                len: bytes.len() - rest.len(),
+                encoded: enc(&value),
+                entry: entry(&value),
+            })
+        }
+        match system {
+            rules::PLAYER => take(bytes, |p: &Player| Entry::Player(p.id.0)),
+            rules::WORLD => take(bytes, |z: &Zone| Entry::Zone(z.id.0)),
+            rules::NPC => take(bytes, |n: &Npc| Entry::Npc(n.id.0, n.zone.0)),
+            rules::ITEM => take(bytes, |i: &Item| {
+                Entry::Item(rules::Item {
+                    id: i.id.0,
+                    loc: plain_location(i.location),
+                    owner: i.owner.map(|p| p.0),
+                })
+            }),
+            _ => take(bytes, |q: &Quest| {
+                Entry::Quest(rules::Quest {
+                    id: q.id.0,
+                    owner: q.owner.0,
+                    zones: q.zones.iter().map(|z| z.0).collect(),
+                })
+            }),
+        }
+    }
+}
+
+pub fn plain_location(location: ItemLocation) -> rules::Loc {
+    match location {
+        ItemLocation::Zone(z) => rules::Loc::Zone(z.0),
+        ItemLocation::Player(p) => rules::Loc::Player(p.0),
+        ItemLocation::Container(c) => rules::Loc::Container(c.0),
+    }
+}
+
+pub fn crate_location(location: rules::Loc) -> ItemLocation {
+    match location {
+        rules::Loc::Zone(z) => ItemLocation::Zone(ZoneId(z)),
+        rules::Loc::Player(p) => ItemLocation::Player(PlayerId(p)),
+        rules::Loc::Container(c) => ItemLocation::Container(ItemId(c)),
+    }
+}
+
+/// The crate's structural index as plain ids, for comparison with the
+/// independent reader's.
+pub fn plain_index(index: &caelmor_persist::format::StructuralIndex) -> rules::Index {
+    rules::Index {
+        players: index.players.iter().map(|p| p.0).collect(),
+        zones: index.zones.iter().map(|z| z.0).collect(),
+        npcs: index.npcs.iter().map(|n| (n.id.0, n.zone.0)).collect(),
+        items: index
+            .items
+            .iter()
+            .map(|i| rules::Item {
+                id: i.id.0,
+                loc: plain_location(i.location),
+                owner: i.owner.map(|p| p.0),
+            })
+            .collect(),
+        quests: index
+            .quests
+            .iter()
+            .map(|q| rules::Quest {
+                id: q.id.0,
+                owner: q.owner.0,
+                zones: q.zones.iter().map(|z| z.0).collect(),
+            })
+            .collect(),
+    }
+}
+
+/// A shard's records as the plain index the independent rules read.
+pub fn shard_index(shard: &Shard) -> rules::Index {
+    rules::Index {
+        players: shard.players.iter().map(|p| p.id.0).collect(),
+        zones: shard.zones.iter().map(|z| z.id.0).collect(),
+        npcs: shard.npcs.iter().map(|n| (n.id.0, n.zone.0)).collect(),
+        items: shard
+            .items
+            .iter()
+            .map(|i| rules::Item {
+                id: i.id.0,
+                loc: plain_location(i.location),
+                owner: i.owner.map(|p| p.0),
+            })
+            .collect(),
+        quests: shard
+            .quests
+            .iter()
+            .map(|q| rules::Quest {
+                id: q.id.0,
+                owner: q.owner.0,
+                zones: q.zones.iter().map(|z| z.0).collect(),
+            })
+            .collect(),
+    }
+}
+
+/// What a typed reader of the reference schema expects of `shard` at
+/// `epoch`, under `key`: schema name and version, the reference shapes
+/// (written by hand from the grammar), shard and epoch.
+pub fn typed_expect(shard: ShardId, epoch: Epoch, key: Option<[u8; 32]>) -> Expect {
+    Expect {
+        key,
+        schema: Some((Reference::NAME.to_owned(), Reference::VERSION)),
+        shapes: Some(reference_shapes()),
+        shard: Some(shard.0),
+        epoch: Some(epoch.0),
+    }
+}
+
+/// The independent reader's answer for `bytes` read as a typed reader of
+/// the reference schema reads them.
+pub fn second_typed(
+    bytes: &[u8],
+    shard: ShardId,
+    epoch: Epoch,
+    key: Option<[u8; 32]>,
+) -> Result<second::Read<'_>, second::Refused> {
+    second::read(
+        bytes,
+        &typed_expect(shard, epoch, key),
+        Some(&ReferenceRecords),
     )
+}
+
+/// The independent reader's answer for `bytes` read as `verify` reads
+/// them, under `expect` (whose shapes a schema-agnostic reader ignores).
+pub fn second_agnostic<'a>(
+    bytes: &'a [u8],
+    expect: &Expect,
+) -> Result<second::Read<'a>, second::Refused> {
+    second::read(bytes, expect, None)
+}
+
+/// Asserts that one of the crate's answers is the independent reader's:
+/// the same rejection code, or both accepting, and then the same header,
+/// section sizes, digest (and structural index and shapes, when the
+/// crate's answer carries them). `what` names the case in a failure's
+/// message (a closure: a bundle's bytes are only formatted on failure).
+pub fn agree(
+    what: impl Fn() -> String,
+    bytes: &[u8],
+    ours: Result<(&caelmor_persist::Summary, Option<&Verified>), &Rejection>,
+    theirs: &Result<second::Read<'_>, second::Refused>,
+) {
+    match (ours, theirs) {
+        (Err(r), Err(t)) => {
+            if r.code().as_str() != t.code {
+                panic!(
+                    "{}: the crate says {r}, the specification's reader says {} at rule {} ({})",
+                    what(),
+                    t.code,
+                    t.rule,
+                    t.why
+                );
+            }
+        }
+        (Ok(_), Err(t)) => panic!(
+            "{}: the crate accepted what the specification's reader refuses with {} at rule {} ({})",
+            what(),
+            t.code,
+            t.rule,
+            t.why
+        ),
+        (Err(r), Ok(_)) => panic!(
+            "{}: the crate refused ({r}) what the specification's reader accepts",
+            what()
+        ),
+        (Ok((summary, verified)), Ok(t)) => {
+            assert_eq!(
+                (
+                    summary.shard.0,
+                    summary.epoch.0,
+                    summary.fence.0,
+                    summary.schema_name.as_str(),
+                    summary.schema_version
+                ),
+                (
+                    t.shard,
+                    t.epoch,
+                    t.fence,
+                    t.schema_name.as_str(),
+                    t.schema_version
+                ),
+                "{}: header",
+                what()
+            );
+            assert_eq!(summary.digest, t.digest, "{}: digest", what());
+            assert_eq!(summary.total_bytes, bytes.len() as u64, "{}: size", what());
+            let counts = t.index.counts();
+            for (k, s) in summary.sections.iter().enumerate() {
+                assert_eq!(
+                    (s.records, s.bytes, s.payload_bytes),
+                    (
+                        counts[k] as u64,
+                        t.sections[k].len() as u64,
+                        t.payloads[k].len() as u64
+                    ),
+                    "{}: section {k}",
+                    what()
+                );
+            }
+            if let Some(verified) = verified {
+                assert_eq!(plain_index(&verified.index), t.index, "{}: index", what());
+                let shapes = verified.shapes.each_ref().map(|s| s.to_bytes());
+                assert_eq!(shapes, t.shapes, "{}: shapes", what());
+            }
+        }
+    }
+}
+
+/// `verify` under `options` (which must state what `expect` states) held
+/// to the independent reader: its answer, once agreement is asserted.
+pub fn verify_agreeing(
+    what: &str,
+    bytes: &[u8],
+    options: &VerifyOptions,
+    expect: &Expect,
+) -> Result<Verified, Rejection> {
+    let ours = verify(bytes, options);
+    let theirs = second_agnostic(bytes, expect);
+    agree(
+        || format!("{what} (verify)"),
+        bytes,
+        ours.as_ref().map(|v| (&v.summary, Some(v))),
+        &theirs,
+    );
+    ours
+}
+
+/// Typed verification (`verify_as::<Reference>`, every rule a store's load
+/// applies) as `shard` at `epoch` under `key`, held to the independent
+/// reader's typed reading: its answer, once agreement is asserted.
+pub fn open_agreeing(
+    what: &str,
+    bytes: &[u8],
+    shard: ShardId,
+    epoch: Epoch,
+    key: Option<[u8; 32]>,
+) -> Result<caelmor_persist::Summary, Rejection> {
+    let mut options = VerifyOptions::new().expect_shard(shard).expect_epoch(epoch);
+    if let Some(key) = key {
+        options = options.key(DigestKey::from_bytes(key));
+    }
+    let ours = verify_as::<Reference>(bytes, &options);
+    let theirs = second_typed(bytes, shard, epoch, key);
+    agree(
+        || format!("{what} (typed)"),
+        bytes,
+        ours.as_ref().map(|s| (s, None)),
+        &theirs,
+    );
+    ours
+}
+
+/// The expectations `reference_options(epoch)` states, for the
+/// independent reader (schema-agnostic: no shapes).
+pub fn reference_expect(epoch: Epoch, key: Option<[u8; 32]>) -> Expect {
+    Expect {
+        shapes: None,
+        ..typed_expect(SHARD, epoch, key)
+    }
+}
+
+/// A structural rejection of the crate as the independent rules name it
+/// (`None` for any other rejection).
+pub fn plain_rejection(r: &Rejection) -> Option<rules::Broken> {
+    use caelmor_persist::Edge;
+    Some(match r {
+        Rejection::RecordOrder { system, id } => rules::Broken::Order {
+            system: system.position(),
+            id: *id,
+        },
+        Rejection::DuplicateId { system, id } => rules::Broken::Duplicate {
+            system: system.position(),
+            id: *id,
+        },
+        Rejection::DanglingRef { edge, from, to } => rules::Broken::Dangling {
+            edge: match edge {
+                Edge::NpcZone => rules::Edge::NpcZone,
+                Edge::ItemZone => rules::Edge::ItemZone,
+                Edge::ItemPlayer => rules::Edge::ItemPlayer,
+                Edge::ItemOwner => rules::Edge::ItemOwner,
+                Edge::ItemItem => rules::Edge::ItemItem,
+                Edge::QuestPlayer => rules::Edge::QuestPlayer,
+                Edge::QuestZone => rules::Edge::QuestZone,
+            },
+            from: *from,
+            to: *to,
+        },
+        Rejection::ContainmentCycle { item } => rules::Broken::Cycle { smallest: item.0 },
+        _ => return None,
+    })
 }
