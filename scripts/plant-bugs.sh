@@ -85,6 +85,12 @@ plants=(
   # power loss can take the whole store with an acknowledged claim and
   # commit.
   'u|src/store/file/mod.rs|s{for dir in \[root, root\.and_then\(parent_of\)\]}{for dir in [root]}|--lib store::file'
+  # Threads::One ignored: the scoped join still starts its thread (the
+  # item section's decode on a load), the writer still splits a large
+  # section, the digest still hashes in two halves.
+  'v|src/parallel.rs|s{    if threads == Threads::One \{}{    if false \{}|--test one_thread'
+  'w|src/format/writer.rs|s{Threads::One => records\.len\(\),}{Threads::One => split_point(records.len()),}|--test one_thread'
+  'x|src/format/digest.rs|s{if threads == Threads::Two && bytes\.len\(\) >= TWO_THREADS_FROM \{}{if bytes.len() >= TWO_THREADS_FROM \{}|--test one_thread'
 )
 
 want=("$@")
