@@ -50,7 +50,7 @@ plants=(
   # Decode before digest: a bundle whose digest is wrong is checked only
   # once its header decodes, so damage in the header is reported as a
   # decoding failure instead of E-DIGEST.
-  'h|src/format/reader.rs|s{if !digest_matches\(&stored_digest, &digest\(content, key\)\) \{}{if !digest_matches(&stored_digest, &digest(content, key)) && take::<Header>(&mut &content[PREAMBLE_LEN..], Part::Header).is_ok() \{}|--test rejections --test corruption'
+  'h|src/format/reader.rs|s{if !digest_matches\(&stored_digest, &digest\(content, key, threads\)\) \{}{if !digest_matches(&stored_digest, &digest(content, key, threads)) && take::<Header>(&mut &content[PREAMBLE_LEN..], Part::Header).is_ok() \{}|--test rejections --test corruption'
   # Bytes left after a section's last record accepted.
   'i|src/format/reader.rs|s{if !rest\.is_empty\(\) \{}{if false \{}|--test rejections --test corruption'
   # Records never compared with their index entries (rule 10).
