@@ -210,7 +210,6 @@ use core::fmt;
 use core::mem;
 
 use crate::authority::ServerAuthority;
-use crate::typed_reader::Opened;
 use crate::gate;
 use crate::rejection::Rejection;
 use crate::save::{Save, Sealed};
@@ -219,6 +218,7 @@ use crate::shape::Untraceable;
 use crate::state::{ItemDone, NpcDone, PlayerDone, QuestDone, Start, State, WorldDone};
 use crate::store::{Backend, Store, StoreError};
 use crate::system::System;
+use crate::typed_reader::Opened;
 use crate::verify::Summary;
 
 /// One hop of a migration: how the records of schema `Old` become those of

@@ -27,10 +27,10 @@
 ///
 /// **Cost**, measured by the bench report (`cargo run --release --example
 /// bench_report --features reference`, BENCHMARKS.md) on the large
-/// reference shard (1.3 M records, 28.8 MiB) on a 2-core VM: one thread
-/// seals in about 1.5× the time of two and opens (load + restore) in about
-/// 1.3×; the small and medium shards, below the thresholds for most of
-/// their work, cost about the same either way.
+/// reference shard (1.3 M records, 28.8 MiB) on a 2-core VM, two runs: one
+/// thread seals in 1.4–1.5× the time of two, and a store's load takes
+/// 1.6–1.8× as long. A bundle below the thresholds costs the same either
+/// way.
 ///
 /// Set it for a store's seals and loads with
 /// [`StoreConfig::threads`](crate::StoreConfig::threads) (the authority the

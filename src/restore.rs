@@ -21,12 +21,12 @@ use core::fmt;
 use core::marker::PhantomData;
 
 use crate::authority::ServerAuthority;
-use crate::typed_reader::Opened;
 use crate::gate::{self, RestoreComplete};
 use crate::ids::{Epoch, Fence, ShardId};
 use crate::schema::Schema;
 use crate::state::{ItemDone, NpcDone, PlayerDone, QuestDone, Start, State, WorldDone};
 use crate::store::Loaded;
+use crate::typed_reader::Opened;
 use crate::verify::Summary;
 
 /// The latest committed epoch of a shard being restored, system by system,

@@ -30,12 +30,12 @@
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::check;
+use crate::entry;
 use crate::format::index_reader;
 use crate::format::reader::{self, frame, payload, section_table, stamp, take};
 use crate::format::wire::Header;
 use crate::format::writer::IndexEntry;
-use crate::check;
-use crate::entry;
 use crate::ids::{PlayerId, ZoneId};
 use crate::rejection::{Part, Rejection};
 use crate::schema::{PlayerRecord, QuestRecord, Schema, WorldRecord};

@@ -3,9 +3,9 @@
 
 use core::fmt;
 
-use crate::typed_reader::Opened;
 use crate::ids::{Epoch, Fence, ShardId};
 use crate::schema::Schema;
+use crate::typed_reader::Opened;
 use crate::verify::{Summary, Verified};
 
 /// The latest committed epoch of a shard, verified in full by the store

@@ -41,7 +41,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::authority::{ServerAuthority, unique_token};
 use crate::format::{DIGEST_LEN, DigestKey, reader};
-use crate::typed_reader;
 use crate::gate::Committable;
 use crate::ids::{Epoch, Fence, ShardId};
 use crate::parallel::Threads;
@@ -50,6 +49,7 @@ use crate::save::Sealed;
 use crate::schema::Schema;
 use crate::shape::{self, Shape, ShapeMismatch};
 use crate::system::System;
+use crate::typed_reader;
 use crate::verify::{VerifyOptions, verify};
 
 /// How a [`Store`] is set up: its digest key, how many epochs it keeps, and
