@@ -336,32 +336,13 @@ fn log_shard(out: &mut Out, path: &Path, check: &Check<'_>) -> bool {
     if let Some(problem) = &key_problem {
         outln!(out, "  {problem}");
     }
-    outln!(
-        out,
-        "  {:<14} {:<10} {:>12}  {:<20}  {:<24}  status",
-        "epoch",
-        "fence",
-        "bytes",
-        "committed",
-        "schema"
-    );
+    table_header(out);
     let mut problems = 0;
     // Why the latest cannot be loaded, if it cannot.
     let mut latest_refused: Option<&'static str> = None;
     if let Some(latest) = head.latest.filter(|_| latest_missing) {
         problems += 1;
-        let status = Status::Damaged("its bundle is missing".to_owned());
-        outln!(
-            out,
-            "  {:<14} {:<10} {:>12}  {:<20}  {:<24}  {}",
-            latest.epoch.to_string(),
-            latest.fence.to_string(),
-            latest.len,
-            "-",
-            "-",
-            status.text()
-        );
-        latest_refused = Some(status.code());
+        latest_refused = Some(missing_latest_row(out, &latest));
     }
     for &file in files.iter().rev() {
         let file_path = dir.epoch_path(file);
@@ -420,6 +401,37 @@ fn log_shard(out: &mut Out, path: &Path, check: &Check<'_>) -> bool {
 
 /// Lists the bundles of a shard whose head cannot tell which of them are
 /// committed, and its temporaries.
+/// The header of a shard's table of epochs (the file store's and
+/// PostgreSQL's alike).
+pub(crate) fn table_header(out: &mut Out) {
+    outln!(
+        out,
+        "  {:<14} {:<10} {:>12}  {:<20}  {:<24}  status",
+        "epoch",
+        "fence",
+        "bytes",
+        "committed",
+        "schema"
+    );
+}
+
+/// The row of a latest epoch the head names but whose bundle is gone, and
+/// the code that says why the latest cannot be loaded.
+pub(crate) fn missing_latest_row(out: &mut Out, latest: &EpochRecord) -> &'static str {
+    let status = Status::Damaged("its bundle is missing".to_owned());
+    outln!(
+        out,
+        "  {:<14} {:<10} {:>12}  {:<20}  {:<24}  {}",
+        latest.epoch.to_string(),
+        latest.fence.to_string(),
+        latest.len,
+        "-",
+        "-",
+        status.text()
+    );
+    status.code()
+}
+
 fn list_untold(out: &mut Out, dir: &ShardDir, why: &str) {
     let stored = dir.stored().unwrap_or_default();
     for s in &stored {

@@ -61,7 +61,9 @@ mod imp {
     };
 
     use crate::common::{Failure, chain, read_key};
-    use crate::log::{Check, Status, check_bytes, key_problem, short};
+    use crate::log::{
+        Check, Status, check_bytes, key_problem, missing_latest_row, short, table_header,
+    };
     use crate::out::{Out, outln};
     use crate::{CliResult, LogArgs, Outcome};
 
@@ -317,31 +319,12 @@ mod imp {
         if let Some(problem) = &key_problem {
             outln!(out, "  {problem}");
         }
-        outln!(
-            out,
-            "  {:<14} {:<10} {:>12}  {:<20}  {:<24}  status",
-            "epoch",
-            "fence",
-            "bytes",
-            "committed",
-            "schema"
-        );
+        table_header(out);
         let mut problems = 0;
         let mut latest_refused: Option<&'static str> = None;
         if let Some(latest) = head.latest.filter(|_| latest_missing) {
             problems += 1;
-            let status = Status::Damaged("its bundle is missing".to_owned());
-            outln!(
-                out,
-                "  {:<14} {:<10} {:>12}  {:<20}  {:<24}  {}",
-                latest.epoch.to_string(),
-                latest.fence.to_string(),
-                latest.len,
-                "-",
-                "-",
-                status.text()
-            );
-            latest_refused = Some(status.code());
+            latest_refused = Some(missing_latest_row(out, &latest));
         }
         for &s in stored.iter().rev() {
             let latest = head.latest.filter(|l| l.epoch == s.epoch);
